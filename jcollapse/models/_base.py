@@ -1,0 +1,90 @@
+"""The abstract model: the pure functions every model family provides.
+
+A model is an ``eqx.Module`` that holds static structure only (dimensions, estimator
+choices). Its parameters are a separate pytree made by :meth:`AbstractModel.params`. The
+engine meets a model only through these signatures:
+
+- ``sample(key, params, n) -> data``: ``n`` i.i.d. samples (``n`` static);
+- ``statistics(data, weights) -> stats``: weighted sufficient statistics of raw data;
+- ``fit(stats, truth) -> params``: the estimator (``truth`` supplies the fields that are
+  known rather than estimated, e.g. :class:`GaussianMean`'s covariance);
+- ``metrics(params, truth) -> dict``: scalar errors against the truth;
+- ``is_degenerate(params) -> bool``: the fit cannot be sampled from or is meaningless.
+
+Models whose estimator depends on the data only through sufficient statistics subclass
+:class:`AbstractExactModel` and add ``sample_statistics(key, params, count)``, which draws
+the statistics of ``count`` samples directly and exactly in distribution.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import equinox as eqx
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+
+Params = Any
+Data = Any
+
+
+class AbstractStatistics(eqx.Module):
+    """Sufficient statistics of a weighted sample, closed under merging.
+
+    The all-zeros pytree of a statistics class is the empty sample: merging it with any
+    statistics returns them unchanged.
+    """
+
+    @abc.abstractmethod
+    def merge(self, other: "AbstractStatistics") -> "AbstractStatistics":
+        """The statistics of the union of the two samples."""
+
+    @abc.abstractmethod
+    def reweight(self, weight: Float[Array, ""]) -> "AbstractStatistics":
+        """The statistics of the same sample with every sample weight multiplied by ``weight``."""
+
+
+class AbstractModel(eqx.Module):
+    """A model family: static structure plus the pure functions of the contract."""
+
+    metric_names: ClassVar[tuple[str, ...]]
+
+    @abc.abstractmethod
+    def params(self, **fields) -> Params:
+        """Validate ``fields`` on the host and return the parameter pytree."""
+
+    @property
+    @abc.abstractmethod
+    def min_sample_size(self) -> int:
+        """The smallest per-generation sample size the estimator accepts."""
+
+    @abc.abstractmethod
+    def sample(self, key: PRNGKeyArray, params: Params, n: int) -> Data:
+        """Draw ``n`` i.i.d. samples (a pytree with leading axis ``n``)."""
+
+    @abc.abstractmethod
+    def statistics(self, data: Data, weights: Float[Array, " n"]) -> AbstractStatistics:
+        """Weighted sufficient statistics of ``data``; zero weights drop samples."""
+
+    @abc.abstractmethod
+    def fit(self, stats: AbstractStatistics, truth: Params) -> Params:
+        """The estimator: parameters fitted to ``stats``."""
+
+    @abc.abstractmethod
+    def metrics(self, params: Params, truth: Params) -> dict[str, Float[Array, ""]]:
+        """Scalar error metrics of ``params`` against ``truth``, keyed by ``metric_names``."""
+
+    @abc.abstractmethod
+    def is_degenerate(self, params: Params) -> Bool[Array, ""]:
+        """True where a fit cannot be sampled from (e.g. a singular covariance)."""
+
+
+class AbstractExactModel(AbstractModel):
+    """A model whose estimator sees the data only through sufficient statistics."""
+
+    @abc.abstractmethod
+    def sample_statistics(
+        self, key: PRNGKeyArray, params: Params, count: Int[Array, ""]
+    ) -> AbstractStatistics:
+        """Draw the statistics of ``count`` i.i.d. samples directly (``count`` may be traced
+        and may be zero, which gives the empty statistics)."""

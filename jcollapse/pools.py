@@ -1,0 +1,135 @@
+"""Training pools: what data generation ``t`` is fitted on.
+
+A pool is a pair of pure functions and a state pytree, in the style of an optax
+transformation:
+
+- ``init(batch) -> state`` from a template batch (shapes only);
+- ``update(state, batch, weight, size, key) -> (state, stats)``: add generation ``t``'s
+  batch and return the statistics to fit on.
+
+A batch is the model's statistics (exact path) or a :class:`RawBatch` of samples with
+0/1 weights (raw path).
+
+- ``"replace"``: fit on generation ``t``'s own data only.
+- ``"accumulate"``: fit on all data of generations ``0..t``, generation ``s`` weighted by
+  ``pool_weights[s]`` (default 1: plain pooling).
+- ``"accumulate-subsample"``: keep all samples of generations ``0..t`` and fit on a
+  uniformly random subset of ``n_t`` of them, drawn afresh each generation (Gerstgrasser
+  et al.'s "accumulate-subsample"). Needs the raw path: a subset of a sample is not a
+  function of its sufficient statistics.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .models._base import AbstractModel, AbstractStatistics
+
+
+class RawBatch(NamedTuple):
+    """Samples (pytree with leading axis ``slots``) and their 0/1 weights ``[slots]``."""
+
+    data: Any
+    weights: Float[Array, " slots"]
+
+
+class Pool(NamedTuple):
+    """A training pool as ``(init, update)``; see the module docstring."""
+
+    init: Callable[[Any], Any]
+    update: Callable[..., tuple[Any, AbstractStatistics]]
+
+
+def _as_statistics(model: AbstractModel, batch) -> AbstractStatistics:
+    if isinstance(batch, RawBatch):
+        return model.statistics(batch.data, batch.weights)
+    return batch
+
+
+def replace(model: AbstractModel) -> Pool:
+    """Fit each generation on its own data.
+
+    ```python
+    >>> from jcollapse.models import GaussianMean
+    >>> pool = replace(GaussianMean(dim=1))
+    ```
+    """
+
+    def update(state, batch, weight, size, key):
+        return state, _as_statistics(model, batch)
+
+    return Pool(init=lambda batch: (), update=update)
+
+
+def accumulate(model: AbstractModel) -> Pool:
+    """Fit on the weighted union of all generations so far (a running merge of statistics).
+
+    ```python
+    >>> from jcollapse.models import GaussianMean
+    >>> pool = accumulate(GaussianMean(dim=1))
+    ```
+    """
+
+    def init(batch):
+        template = jax.eval_shape(lambda b: _as_statistics(model, b), batch)
+        return jax.tree.map(lambda leaf: jnp.zeros(leaf.shape, leaf.dtype), template)
+
+    def update(state, batch, weight, size, key):
+        merged = state.merge(_as_statistics(model, batch).reweight(weight))
+        return merged, merged
+
+    return Pool(init=init, update=update)
+
+
+def accumulate_subsample(model: AbstractModel, generations: int) -> Pool:
+    """Keep every sample and fit on a fresh uniform subset of ``size`` of them.
+
+    The state is a buffer of ``(generations + 1) * slots`` samples, a validity mask and a
+    write offset; generation ``t`` writes its slots at ``t * slots``.
+
+    ```python
+    >>> from jcollapse.models import GaussianMean
+    >>> pool = accumulate_subsample(GaussianMean(dim=1), generations=10)
+    ```
+    """
+
+    def init(batch: RawBatch):
+        slots = batch.weights.shape[0]
+        capacity = (generations + 1) * slots
+        buffer = jax.tree.map(lambda x: jnp.zeros((capacity, *x.shape[1:]), x.dtype), batch.data)
+        return buffer, jnp.zeros(capacity, bool), jnp.zeros((), jnp.int32)
+
+    def update(state, batch: RawBatch, weight, size, key):
+        buffer, valid, offset = state
+        write = lambda whole, part: jax.lax.dynamic_update_slice_in_dim(whole, part, offset, 0)
+        buffer = jax.tree.map(write, buffer, batch.data)
+        valid = write(valid, batch.weights > 0)
+        priority = jnp.where(valid, jax.random.uniform(key, valid.shape), jnp.inf)
+        threshold = jnp.sort(priority)[size - 1]
+        chosen = (priority <= threshold) & valid
+        stats = model.statistics(buffer, chosen.astype(batch.weights.dtype))
+        return (buffer, valid, offset + batch.weights.shape[0]), stats
+
+    return Pool(init=init, update=update)
+
+
+POOL_NAMES = ("replace", "accumulate", "accumulate-subsample")
+
+
+def make_pool(name: str, model: AbstractModel, generations: int) -> Pool:
+    """The pool called ``name`` for ``model`` (one of :data:`POOL_NAMES`).
+
+    ```python
+    >>> from jcollapse.models import GaussianMean
+    >>> pool = make_pool("accumulate", GaussianMean(dim=1), generations=5)
+    ```
+    """
+    if name == "replace":
+        return replace(model)
+    if name == "accumulate":
+        return accumulate(model)
+    return accumulate_subsample(model, generations)

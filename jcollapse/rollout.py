@@ -1,0 +1,183 @@
+"""One seed's trajectory: a ``lax.scan`` over generations.
+
+The scan carries ``(params of generation t-1, pool state)`` and emits each generation's
+metrics and status flags, never samples. Generation ``t`` of seed ``i`` uses the key
+``fold_in(fold_in(key, i), t)``, so a trajectory does not depend on how many seeds or
+generations run, nor on how the seeds are chunked.
+
+Generation 0 draws from the "previous model" initialised to the truth, so it is fitted on
+real data whatever the mixing rule says.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int, PRNGKeyArray, UInt8
+
+from .loop import Loop, Plan
+from .mixing import MIXINGS
+from .pools import RawBatch, make_pool
+
+#: Status bit: a parameter or metric of the fit is NaN or infinite.
+STATUS_NONFINITE = 1
+#: Status bit: the model reports the fit as degenerate (e.g. a singular covariance).
+STATUS_DEGENERATE = 2
+
+
+class GenerationInputs(NamedTuple):
+    """Per-generation inputs, the ``xs`` of the scan (each of shape ``[G + 1]``)."""
+
+    t: Int[Array, " T"]
+    real_fraction: Float[Array, " T"]
+    sample_size: Int[Array, " T"]
+    pool_weight: Float[Array, " T"]
+
+
+def loop_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
+    """The loop's schedules as device arrays, with ``a_0`` set so generation 0 is real.
+
+    ``a_0 = 1`` when real samples are drawn at all, else ``0`` (then generation 0 draws
+    from the previous model, which is the truth at ``t = 0``).
+
+    ```python
+    >>> import jcollapse as jc
+    >>> loop = jc.Loop(jc.models.GaussianMean(dim=1), generations=2, real_fraction=0.5)
+    >>> loop_inputs(loop, loop.plan()).real_fraction
+    Array([1. , 0.5, 0.5], dtype=float32)
+    ```
+    """
+    dtype = jnp.zeros(()).dtype
+    real_fraction = np.array(loop.real_fraction)
+    real_fraction[0] = 1.0 if plan.draw_real else 0.0
+    return GenerationInputs(
+        t=jnp.arange(loop.generations + 1, dtype=jnp.int32),
+        real_fraction=jnp.asarray(real_fraction, dtype),
+        sample_size=jnp.asarray(loop.sample_size, jnp.int32),
+        pool_weight=jnp.asarray(loop.pool_weights, dtype),
+    )
+
+
+def _draw_exact(plan: Plan, truth, prev, keys, a, n):
+    model = plan.model
+    key_mix, key_real, key_synthetic = keys
+    if not plan.draw_synthetic:
+        return model.sample_statistics(key_real, truth, n)
+    if not plan.draw_real:
+        return model.sample_statistics(key_synthetic, prev, n)
+    real = MIXINGS[plan.mixing].real_count(key_mix, a, n)
+    real_stats = model.sample_statistics(key_real, truth, real)
+    return real_stats.merge(model.sample_statistics(key_synthetic, prev, n - real))
+
+
+def _draw_raw(plan: Plan, truth, prev, keys, a, n) -> RawBatch:
+    model = plan.model
+    key_mix, key_real, key_synthetic = keys
+    if not plan.draw_synthetic:
+        data = model.sample(key_real, truth, plan.slots)
+    elif not plan.draw_real:
+        data = model.sample(key_synthetic, prev, plan.slots)
+    else:
+        is_real = MIXINGS[plan.mixing].real_mask(key_mix, a, n, plan.slots)
+        real = model.sample(key_real, truth, plan.slots)
+        synthetic = model.sample(key_synthetic, prev, plan.slots)
+        pick = lambda r, s: jnp.where(is_real.reshape(-1, *([1] * (r.ndim - 1))), r, s)
+        data = jax.tree.map(pick, real, synthetic)
+    weights = (jnp.arange(plan.slots) < n).astype(a.dtype)
+    return RawBatch(data, weights)
+
+
+def _template_batch(plan: Plan, truth):
+    key = jax.random.key(0)
+    if plan.path == "exact":
+        count = jnp.zeros((), jnp.int32)
+        return jax.eval_shape(plan.model.sample_statistics, key, truth, count)
+    data = jax.eval_shape(lambda k, p: plan.model.sample(k, p, plan.slots), key, truth)
+    return RawBatch(data, jax.ShapeDtypeStruct((plan.slots,), jnp.zeros(()).dtype))
+
+
+def initial_carry(plan: Plan, truth) -> tuple[Any, Any]:
+    """The scan's initial carry: the truth as "previous model" and an empty pool.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> model = jc.models.GaussianMean(dim=1)
+    >>> loop = jc.Loop(model, generations=2)
+    >>> prev, pool = initial_carry(loop.plan(), model.params(mean=0.0, cov=[[1.0]]))
+    ```
+    """
+    pool = make_pool(plan.pool, plan.model, plan.generations)
+    return truth, pool.init(_template_batch(plan, truth))
+
+
+def status_flags(plan: Plan, params, metrics: dict[str, Array]) -> UInt8[Array, ""]:
+    """The status bits of one fit: :data:`STATUS_NONFINITE` | :data:`STATUS_DEGENERATE`."""
+    leaves = jax.tree.leaves((params, metrics))
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
+    nonfinite = jnp.where(finite, 0, STATUS_NONFINITE)
+    degenerate = jnp.where(plan.model.is_degenerate(params), STATUS_DEGENERATE, 0)
+    return (nonfinite | degenerate).astype(jnp.uint8)
+
+
+def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: GenerationInputs):
+    """One generation: draw the mixed sample, update the pool, fit, measure.
+
+    **Arguments:**
+
+    - `plan`: the loop's static part.
+    - `truth`: the true parameters.
+    - `seed_key`: this seed's key, ``fold_in(key, seed_index)``.
+    - `carry`: ``(previous params, pool state)``.
+    - `inputs`: this generation's :class:`GenerationInputs` entries (scalars).
+
+    **Returns:**
+
+    ``(carry, (metrics, status))`` as a ``lax.scan`` body.
+
+    ```python
+    >>> import jax, jcollapse as jc
+    >>> model = jc.models.GaussianMean(dim=1)
+    >>> loop = jc.Loop(model, generations=1)
+    >>> plan, truth = loop.plan(), model.params(mean=0.0, cov=[[1.0]])
+    >>> xs = jax.tree.map(lambda x: x[0], loop_inputs(loop, plan))
+    >>> carry, (metrics, status) = generation_step(
+    ...     plan, truth, jax.random.key(0), initial_carry(plan, truth), xs)
+    >>> sorted(metrics)
+    ['mean_sq_error']
+    ```
+    """
+    prev, pool_state = carry
+    key = jax.random.fold_in(seed_key, inputs.t)
+    key_mix, key_real, key_synthetic, key_pool = jax.random.split(key, 4)
+    draw = _draw_exact if plan.path == "exact" else _draw_raw
+    batch = draw(plan, truth, prev, (key_mix, key_real, key_synthetic), inputs.real_fraction, inputs.sample_size)
+    pool = make_pool(plan.pool, plan.model, plan.generations)
+    pool_state, stats = pool.update(pool_state, batch, inputs.pool_weight, inputs.sample_size, key_pool)
+    params = plan.model.fit(stats, truth)
+    metrics = plan.model.metrics(params, truth)
+    return (params, pool_state), (metrics, status_flags(plan, params, metrics))
+
+
+def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray):
+    """One seed's whole trajectory as a ``lax.scan`` over generations.
+
+    **Returns:**
+
+    ``(metrics, status)``: a dict of ``[G + 1]`` arrays and a ``[G + 1]`` uint8 array.
+
+    ```python
+    >>> import jax, jcollapse as jc
+    >>> model = jc.models.GaussianMean(dim=1)
+    >>> loop = jc.Loop(model, generations=3)
+    >>> plan, truth = loop.plan(), model.params(mean=0.0, cov=[[1.0]])
+    >>> metrics, status = rollout(plan, truth, loop_inputs(loop, plan), jax.random.key(0))
+    >>> metrics["mean_sq_error"].shape
+    (4,)
+    ```
+    """
+    step = lambda carry, xs: generation_step(plan, truth, seed_key, carry, xs)
+    _, outputs = jax.lax.scan(step, initial_carry(plan, truth), inputs)
+    return outputs

@@ -1,0 +1,172 @@
+"""Many seeds at once: ``vmap`` of the per-seed scan, chunked over seeds."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .loop import Loop, Plan
+from .rollout import loop_inputs, rollout
+
+#: Default memory budget of one chunk's working set, used to pick ``chunk_size``.
+CHUNK_BYTES = 256 * 2**20
+#: Chunks never have fewer lanes than this: XLA compiles a 1-lane batch differently.
+MIN_LANES = 2
+MAX_DEFAULT_CHUNK = 4096
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """The result of :func:`simulate`.
+
+    **Fields:**
+
+    - `loop`: the simulated :class:`Loop`.
+    - `metrics`: metric name -> NumPy array ``[seeds, G + 1]``.
+    - `status`: uint8 ``[seeds, G + 1]``: 0 for a healthy fit, else the OR of
+      :data:`jcollapse.STATUS_NONFINITE` and :data:`jcollapse.STATUS_DEGENERATE`.
+    """
+
+    loop: Loop
+    metrics: dict[str, np.ndarray]
+    status: np.ndarray
+
+    @property
+    def seeds(self) -> int:
+        """Number of seeds."""
+        return self.status.shape[0]
+
+    @property
+    def failed(self) -> np.ndarray:
+        """Boolean ``[seeds]``: the seed had a non-zero status in some generation."""
+        return np.any(self.status != 0, axis=1)
+
+    def mean(self, metric: str) -> np.ndarray:
+        """Mean over seeds of ``metric``, shape ``[G + 1]``.
+
+        ```python
+        >>> import jax, jcollapse as jc
+        >>> model = jc.models.GaussianMean(dim=1)
+        >>> loop = jc.Loop(model, generations=2, sample_size=10)
+        >>> run = jc.simulate(loop, model.params(mean=0.0, cov=[[1.0]]), key=jax.random.key(0), seeds=8)
+        >>> run.mean("mean_sq_error").shape
+        (3,)
+        ```
+        """
+        return self.metrics[metric].mean(axis=0)
+
+    def sem(self, metric: str) -> np.ndarray:
+        """Standard error of :meth:`mean` over seeds (``std(ddof=1) / sqrt(seeds)``)."""
+        values = self.metrics[metric]
+        return values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
+
+
+def _check_count(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def as_key(key) -> jax.Array:
+    """A scalar typed PRNG key from a typed key or a legacy ``uint32[2]`` key.
+
+    ```python
+    >>> as_key(jax.random.PRNGKey(0)).shape
+    ()
+    ```
+    """
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"key must be a single key (shape ()); got shape {key.shape}")
+        return key
+    array = np.asarray(key)
+    if array.dtype == np.uint32 and array.shape == (2,):
+        return jax.random.wrap_key_data(jnp.asarray(array))
+    raise ValueError(f"key must be jax.random.key(...) or jax.random.PRNGKey(...); got {key!r}")
+
+
+def _lane_bytes(plan: Plan, truth) -> int:
+    """A rough upper bound on one seed's working memory, to size default chunks."""
+    if plan.path == "exact":
+        return 64 * 2**10
+    data = jax.eval_shape(lambda k, p: plan.model.sample(k, p, plan.slots), jax.random.key(0), truth)
+    batch = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(data))
+    buffer = batch * (plan.generations + 1) if plan.pool == "accumulate-subsample" else 0
+    dim = max(leaf.shape[-1] if leaf.ndim > 1 else 1 for leaf in jax.tree.leaves(data))
+    return 8 * batch * dim + 2 * buffer
+
+
+def default_chunk_size(plan: Plan, truth, seeds: int) -> int:
+    """Seeds per compiled chunk: as many as fit :data:`CHUNK_BYTES`, at most 4096."""
+    fits = max(1, CHUNK_BYTES // _lane_bytes(plan, truth))
+    return max(MIN_LANES, min(seeds, fits, MAX_DEFAULT_CHUNK))
+
+
+@functools.lru_cache(maxsize=64)
+def compiled_chunk(plan: Plan):
+    """The jitted function ``(truth, inputs, key, seed_indices) -> (metrics, status)``.
+
+    Cached per :class:`Plan`: schedules and the truth are traced inputs, so only a change
+    of static structure compiles again.
+    """
+
+    def chunk(truth, inputs, key, seed_indices):
+        seed_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(seed_indices)
+        return jax.vmap(lambda k: rollout(plan, truth, inputs, k))(seed_keys)
+
+    return jax.jit(chunk)
+
+
+def simulate(loop: Loop, truth, *, key, seeds: int, chunk_size: Optional[int] = None) -> Run:
+    """Simulate ``seeds`` independent runs of ``loop``.
+
+    Seed ``i`` uses the key ``fold_in(key, i)``: its trajectory is the same whatever the
+    number of seeds and the chunk size.
+
+    **Arguments:**
+
+    - `loop`: the :class:`Loop`.
+    - `truth`: the true parameters, from ``loop.model.params(...)``.
+    - `key`: ``jax.random.key(seed)``.
+    - `seeds`: number of independent runs, ``>= 1``.
+    - `chunk_size`: seeds per compiled batch (default: as many as fit a 256 MiB budget,
+      at most 4096). The last chunk is padded, so every chunk has the same shape.
+
+    **Returns:**
+
+    A :class:`Run` with ``metrics[name]`` of shape ``[seeds, G + 1]`` and ``status``.
+
+    ```python
+    >>> import jax, jcollapse as jc
+    >>> model = jc.models.Gaussian(dim=1)
+    >>> loop = jc.Loop(model, generations=10, real_fraction=0.0, sample_size=100)
+    >>> truth = model.params(mean=0.0, cov=[[1.0]])
+    >>> run = jc.simulate(loop, truth, key=jax.random.key(0), seeds=64)
+    >>> run.metrics["variance"].shape
+    (64, 11)
+    ```
+    """
+    if not isinstance(loop, Loop):
+        raise TypeError(f"loop must be a jc.Loop; got {type(loop).__name__}")
+    seeds = _check_count("seeds", seeds, 1)
+    key = as_key(key)
+    plan = loop.plan()
+    if chunk_size is None:
+        chunk_size = default_chunk_size(plan, truth, seeds)
+    chunk_size = max(MIN_LANES, _check_count("chunk_size", chunk_size, 1))
+    inputs = loop_inputs(loop, plan)
+    function = compiled_chunk(plan)
+    pieces = []
+    for start in range(0, seeds, chunk_size):
+        indices = jnp.arange(start, start + chunk_size, dtype=jnp.uint32)
+        pieces.append(jax.device_get(function(truth, inputs, key, indices)))
+    metrics = {
+        name: np.concatenate([p[0][name] for p in pieces])[:seeds] for name in pieces[0][0]
+    }
+    status = np.concatenate([p[1] for p in pieces])[:seeds]
+    return Run(loop=loop, metrics=metrics, status=status)

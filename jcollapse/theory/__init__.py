@@ -1,0 +1,1 @@
+"""Closed-form expected error curves; see :func:`expected`."""
