@@ -24,7 +24,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/jcollapse demo --out out/demo
 
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q tests jcollapse --doctest-modules
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -28,6 +28,7 @@ def pairwise_sum(x: Array) -> Array:
     >>> import jax.numpy as jnp
     >>> float(pairwise_sum(jnp.arange(5.0)))
     10.0
+
     ```
     """
     n = x.shape[0]
@@ -40,3 +41,42 @@ def pairwise_sum(x: Array) -> Array:
         half = x.shape[0] // 2
         x = x[:half] + x[half:]
     return x[0]
+
+
+def matmul(a: Array, b: Array) -> Array:
+    """``a @ b`` for 1-D or 2-D operands, summed over the contraction axis in a fixed order.
+
+    XLA CPU emits a vmapped ``dot`` differently for different batch sizes (we measured
+    bitwise differences between chunks of 2, 8, 32 and 64 lanes), so the engine forms the
+    products element-wise and sums them with :func:`pairwise_sum`.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> matmul(jnp.array([[1.0, 2.0], [3.0, 4.0]]), jnp.array([1.0, 1.0]))
+    Array([3., 7.], dtype=float32)
+
+    ```
+    """
+    a2 = a if a.ndim == 2 else a[None, :]
+    b2 = b if b.ndim == 2 else b[:, None]
+    if a2.shape[1] != b2.shape[0]:
+        raise ValueError(f"matmul: contraction sizes differ: {a.shape} @ {b.shape}")
+    out = pairwise_sum(a2.T[:, :, None] * b2[:, None, :])
+    if a.ndim == 1:
+        out = out[0]
+    if b.ndim == 1:
+        out = out[..., 0]
+    return out
+
+
+def trace(x: Array) -> Array:
+    """The trace of a square matrix, summed with :func:`pairwise_sum`.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> float(trace(jnp.eye(3)))
+    3.0
+
+    ```
+    """
+    return pairwise_sum(jnp.diagonal(x))

@@ -29,6 +29,14 @@ class Plan:
     - `slots`: the number of sample slots per generation on the raw path (``max n_t``).
     - `draw_real`, `draw_synthetic`: whether any generation ``t >= 1`` has real, resp.
       synthetic, samples; a source that is never drawn is skipped.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> plan = jc.Loop(jc.models.Gaussian(dim=1), generations=2, sample_size=[5, 7, 6]).plan()
+    >>> plan.slots, plan.draw_real, plan.draw_synthetic
+    (7, False, True)
+
+    ```
     """
 
     model: AbstractModel
@@ -76,6 +84,7 @@ class Loop(eqx.Module):
     ...                sample_size=100)
     >>> loop.sample_size
     array([100, 100, 100, 100])
+
     ```
     """
 
@@ -120,6 +129,7 @@ class Loop(eqx.Module):
         >>> import jcollapse as jc
         >>> jc.Loop(jc.models.Gaussian(dim=1), generations=2).plan().path
         'exact'
+
         ```
         """
         later = self.real_fraction[1:]
@@ -142,12 +152,13 @@ class Loop(eqx.Module):
         >>> loop = jc.Loop(jc.models.Gaussian(dim=1), generations=2)
         >>> float(loop.replace(real_fraction=0.5).real_fraction[1])
         0.5
+
         ```
         """
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        if "pool" in changes and "pool_weights" not in changes and changes["pool"] != "accumulate":
-            fields["pool_weights"] = None
         fields.update(changes)
+        if "pool_weights" not in changes and fields["pool"] != "accumulate":
+            fields["pool_weights"] = None  # stored as all-ones; only "accumulate" accepts weights
         return Loop(**fields)
 
 

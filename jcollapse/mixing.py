@@ -23,6 +23,13 @@ class Mixing(NamedTuple):
     - ``real_mask(key, a, n, slots) -> bool[slots]``: which of the first ``n`` slots hold
       real samples (slots ``>= n`` are unused, their value does not matter).
     - ``real_count(key, a, n) -> int``: the number of real samples among ``n``.
+
+    ```python
+    >>> import jax, jax.numpy as jnp
+    >>> int(MIXINGS["split"].real_count(jax.random.key(0), jnp.float32(0.25), jnp.int32(10)))
+    2
+
+    ```
     """
 
     real_mask: Callable[[PRNGKeyArray, Float[Array, ""], Int[Array, ""], int], Bool[Array, " slots"]]

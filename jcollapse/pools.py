@@ -31,14 +31,30 @@ from .models._base import AbstractModel, AbstractStatistics
 
 
 class RawBatch(NamedTuple):
-    """Samples (pytree with leading axis ``slots``) and their 0/1 weights ``[slots]``."""
+    """Samples (pytree with leading axis ``slots``) and their 0/1 weights ``[slots]``.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> RawBatch(jnp.zeros((4, 1)), jnp.array([1.0, 1.0, 0.0, 0.0])).weights.shape
+    (4,)
+
+    ```
+    """
 
     data: Any
     weights: Float[Array, " slots"]
 
 
 class Pool(NamedTuple):
-    """A training pool as ``(init, update)``; see the module docstring."""
+    """A training pool as ``(init, update)``; see the module docstring.
+
+    ```python
+    >>> from jcollapse.models import GaussianMean
+    >>> make_pool("replace", GaussianMean(dim=1), generations=3).init(None)
+    ()
+
+    ```
+    """
 
     init: Callable[[Any], Any]
     update: Callable[..., tuple[Any, AbstractStatistics]]
@@ -56,6 +72,7 @@ def replace(model: AbstractModel) -> Pool:
     ```python
     >>> from jcollapse.models import GaussianMean
     >>> pool = replace(GaussianMean(dim=1))
+
     ```
     """
 
@@ -71,6 +88,7 @@ def accumulate(model: AbstractModel) -> Pool:
     ```python
     >>> from jcollapse.models import GaussianMean
     >>> pool = accumulate(GaussianMean(dim=1))
+
     ```
     """
 
@@ -94,6 +112,7 @@ def accumulate_subsample(model: AbstractModel, generations: int) -> Pool:
     ```python
     >>> from jcollapse.models import GaussianMean
     >>> pool = accumulate_subsample(GaussianMean(dim=1), generations=10)
+
     ```
     """
 
@@ -109,10 +128,15 @@ def accumulate_subsample(model: AbstractModel, generations: int) -> Pool:
         buffer = jax.tree.map(write, buffer, batch.data)
         valid = write(valid, batch.weights > 0)
         priority = jnp.where(valid, jax.random.uniform(key, valid.shape), jnp.inf)
-        threshold = jnp.sort(priority)[size - 1]
-        chosen = (priority <= threshold) & valid
-        stats = model.statistics(buffer, chosen.astype(batch.weights.dtype))
-        return (buffer, valid, offset + batch.weights.shape[0]), stats
+        # The `size` valid samples of lowest priority, gathered into `slots` rows: the
+        # statistics are summed over an array whose shape does not depend on G (a sum over
+        # the whole buffer would change its float rounding with the buffer's length).
+        slots = batch.weights.shape[0]
+        order = jnp.argsort(priority)[:slots]
+        chosen = jax.tree.map(lambda whole: whole[order], buffer)
+        weights = (jnp.arange(slots) < size).astype(batch.weights.dtype)
+        stats = model.statistics(chosen, weights)
+        return (buffer, valid, offset + slots), stats
 
     return Pool(init=init, update=update)
 
@@ -126,6 +150,7 @@ def make_pool(name: str, model: AbstractModel, generations: int) -> Pool:
     ```python
     >>> from jcollapse.models import GaussianMean
     >>> pool = make_pool("accumulate", GaussianMean(dim=1), generations=5)
+
     ```
     """
     if name == "replace":

@@ -29,7 +29,16 @@ STATUS_DEGENERATE = 2
 
 
 class GenerationInputs(NamedTuple):
-    """Per-generation inputs, the ``xs`` of the scan (each of shape ``[G + 1]``)."""
+    """Per-generation inputs, the ``xs`` of the scan (each of shape ``[G + 1]``).
+
+    ```python
+    >>> import jcollapse as jc
+    >>> loop = jc.Loop(jc.models.GaussianMean(dim=1), generations=2)
+    >>> loop_inputs(loop, loop.plan()).t
+    Array([0, 1, 2], dtype=int32)
+
+    ```
+    """
 
     t: Int[Array, " T"]
     real_fraction: Float[Array, " T"]
@@ -48,6 +57,7 @@ def loop_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
     >>> loop = jc.Loop(jc.models.GaussianMean(dim=1), generations=2, real_fraction=0.5)
     >>> loop_inputs(loop, loop.plan()).real_fraction
     Array([1. , 0.5, 0.5], dtype=float32)
+
     ```
     """
     dtype = jnp.zeros(()).dtype
@@ -107,6 +117,7 @@ def initial_carry(plan: Plan, truth) -> tuple[Any, Any]:
     >>> model = jc.models.GaussianMean(dim=1)
     >>> loop = jc.Loop(model, generations=2)
     >>> prev, pool = initial_carry(loop.plan(), model.params(mean=0.0, cov=[[1.0]]))
+
     ```
     """
     pool = make_pool(plan.pool, plan.model, plan.generations)
@@ -114,7 +125,17 @@ def initial_carry(plan: Plan, truth) -> tuple[Any, Any]:
 
 
 def status_flags(plan: Plan, params, metrics: dict[str, Array]) -> UInt8[Array, ""]:
-    """The status bits of one fit: :data:`STATUS_NONFINITE` | :data:`STATUS_DEGENERATE`."""
+    """The status bits of one fit: :data:`STATUS_NONFINITE` | :data:`STATUS_DEGENERATE`.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> model = jc.models.GaussianMean(dim=1)
+    >>> truth = model.params(mean=0.0, cov=[[1.0]])
+    >>> int(status_flags(jc.Loop(model, generations=1).plan(), truth, {"e": jnp.nan}))
+    1
+
+    ```
+    """
     leaves = jax.tree.leaves((params, metrics))
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
     nonfinite = jnp.where(finite, 0, STATUS_NONFINITE)
@@ -147,6 +168,7 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     ...     plan, truth, jax.random.key(0), initial_carry(plan, truth), xs)
     >>> sorted(metrics)
     ['mean_sq_error']
+
     ```
     """
     prev, pool_state = carry
@@ -176,6 +198,7 @@ def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray)
     >>> metrics, status = rollout(plan, truth, loop_inputs(loop, plan), jax.random.key(0))
     >>> metrics["mean_sq_error"].shape
     (4,)
+
     ```
     """
     step = lambda carry, xs: generation_step(plan, truth, seed_key, carry, xs)

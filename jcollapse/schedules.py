@@ -22,6 +22,12 @@ class Schedule:
 
     Build one with :func:`constant`, :func:`power`, :func:`geometric` or
     :func:`from_values`.
+
+    ```python
+    >>> constant(0.5)
+    Schedule(kind='constant', parameters=(0.5,))
+
+    ```
     """
 
     kind: str
@@ -41,6 +47,7 @@ class Schedule:
         ```python
         >>> power(100, 1.0).values(3)
         array([100., 200., 300.])
+
         ```
         """
         t = np.arange(length, dtype=np.float64)
@@ -69,6 +76,7 @@ def constant(value: float) -> Schedule:
     ```python
     >>> constant(0.1).values(3)
     array([0.1, 0.1, 0.1])
+
     ```
     """
     return Schedule("constant", (float(value),))
@@ -80,6 +88,7 @@ def power(scale: float, exponent: float, offset: float = 1.0) -> Schedule:
     ```python
     >>> power(1.0, -1.0).values(3)      # a_t = 1/(t+1)
     array([1.        , 0.5       , 0.33333333])
+
     ```
     """
     return Schedule("power", (float(scale), float(exponent), float(offset)))
@@ -91,6 +100,7 @@ def geometric(start: float, ratio: float) -> Schedule:
     ```python
     >>> geometric(100, 2).values(3)
     array([100., 200., 400.])
+
     ```
     """
     return Schedule("geometric", (float(start), float(ratio)))
@@ -102,6 +112,7 @@ def from_values(values) -> Schedule:
     ```python
     >>> from_values([1.0, 0.5, 0.25]).values(3)
     array([1.  , 0.5 , 0.25])
+
     ```
     """
     return Schedule("values", (tuple(np.asarray(values, dtype=np.float64).ravel().tolist()),))
@@ -131,6 +142,7 @@ def resolve(spec: ScheduleLike, length: int, field: str) -> np.ndarray:
     ```python
     >>> resolve(0.5, 2, "real_fraction")
     array([0.5, 0.5])
+
     ```
     """
     if isinstance(spec, Schedule):

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from .._reduce import matmul, pairwise_sum, trace
 from ._base import AbstractExactModel
 from ._moments import MomentStatistics
 from ._random import wishart
@@ -26,6 +27,13 @@ class GaussianParams(eqx.Module):
     - `cov`: shape ``[dim, dim]``, symmetric positive semi-definite.
     - `factor`: a square root of `cov` (``factor @ factor.T == cov``), used for sampling.
       Fitted parameters carry the Cholesky factor; it is NaN when the fit is singular.
+
+    ```python
+    >>> Gaussian(dim=2).params(mean=0.0, cov=[[4.0, 0.0], [0.0, 1.0]]).factor
+    Array([[0., 2.],
+           [1., 0.]], dtype=float32)
+
+    ```
     """
 
     mean: Float[Array, " dim"]
@@ -42,18 +50,18 @@ def _gaussian_params(dim: int, mean, cov) -> GaussianParams:
 
 def _sample_gaussian(key: PRNGKeyArray, params: GaussianParams, n: int) -> Float[Array, "n dim"]:
     z = jax.random.normal(key, (n, params.mean.shape[0]), dtype=params.mean.dtype)
-    return params.mean[None, :] + z @ params.factor.T
+    return params.mean[None, :] + matmul(z, params.factor.T)
 
 
 def _sample_mean(key: PRNGKeyArray, params: GaussianParams, count: Int[Array, ""]) -> Float[Array, " dim"]:
     """The mean of ``count`` samples, ``N(mean, cov / count)``; zero for ``count = 0``."""
     z = jax.random.normal(key, params.mean.shape, dtype=params.mean.dtype)
     scale = jax.lax.rsqrt(jnp.maximum(count, 1).astype(z.dtype))
-    return jnp.where(count > 0, params.mean + scale * (params.factor @ z), 0)
+    return jnp.where(count > 0, params.mean + scale * matmul(params.factor, z), 0)
 
 
 def _squared_distance(a: Array, b: Array) -> Float[Array, ""]:
-    return jnp.sum((a - b) ** 2)
+    return pairwise_sum((a - b) ** 2)
 
 
 class Gaussian(AbstractExactModel):
@@ -79,6 +87,7 @@ class Gaussian(AbstractExactModel):
     >>> truth = model.params(mean=jnp.zeros(2), cov=jnp.eye(2))
     >>> model.min_sample_size
     3
+
     ```
     """
 
@@ -114,6 +123,7 @@ class Gaussian(AbstractExactModel):
         >>> import numpy as np
         >>> Gaussian(dim=1).params(mean=0.0, cov=np.eye(1)).cov.shape
         (1, 1)
+
         ```
         """
         return _gaussian_params(self.dim, mean, cov)
@@ -143,13 +153,13 @@ class Gaussian(AbstractExactModel):
 
     def metrics(self, params: GaussianParams, truth: GaussianParams) -> dict[str, Array]:
         # tr((S^1/2 C S^1/2)^1/2) = sum sqrt(eig(C S)) = sum sqrt(eig(L^T S L)), C = L L^T.
-        cross = params.factor.T @ truth.cov @ params.factor
-        root_trace = jnp.sum(jnp.sqrt(jnp.clip(jnp.linalg.eigvalsh(cross), 0, None)))
+        cross = matmul(matmul(params.factor.T, truth.cov), params.factor)
+        root_trace = pairwise_sum(jnp.sqrt(jnp.clip(jnp.linalg.eigvalsh(cross), 0, None)))
         mean_sq_error = _squared_distance(params.mean, truth.mean)
-        bures = jnp.trace(params.cov) + jnp.trace(truth.cov) - 2 * root_trace
+        bures = trace(params.cov) + trace(truth.cov) - 2 * root_trace
         return {
             "mean_sq_error": mean_sq_error,
-            "variance": jnp.trace(params.cov) / self.dim,
+            "variance": trace(params.cov) / self.dim,
             "w2_sq": mean_sq_error + jnp.maximum(bures, 0),
         }
 
@@ -172,6 +182,7 @@ class GaussianMean(AbstractExactModel):
     >>> truth = model.params(mean=np.zeros(3), cov=np.eye(3))
     >>> model.min_sample_size
     1
+
     ```
     """
 
@@ -189,6 +200,7 @@ class GaussianMean(AbstractExactModel):
         ```python
         >>> GaussianMean(dim=1).params(mean=1.0, cov=[[2.0]]).mean
         Array([1.], dtype=float32)
+
         ```
         """
         return _gaussian_params(self.dim, mean, cov)

@@ -46,6 +46,7 @@ class MomentStatistics(AbstractStatistics):
         >>> s = MomentStatistics.of(jnp.array([[1.0], [3.0]]), jnp.ones(2), scatter=True)
         >>> float(s.mean[0]), float(s.scatter[0, 0])
         (2.0, 2.0)
+
         ```
         """
         count = pairwise_sum(weights)
@@ -57,6 +58,18 @@ class MomentStatistics(AbstractStatistics):
         return cls(count, mean, pairwise_sum(outer))
 
     def merge(self, other: "MomentStatistics") -> "MomentStatistics":
+        """The statistics of the union (Chan et al.'s parallel update).
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> a = MomentStatistics.of(jnp.array([[1.0]]), jnp.ones(1), scatter=True)
+        >>> b = MomentStatistics.of(jnp.array([[3.0]]), jnp.ones(1), scatter=True)
+        >>> m = a.merge(b)
+        >>> float(m.count), float(m.mean[0]), float(m.scatter[0, 0])
+        (2.0, 2.0, 2.0)
+
+        ```
+        """
         count = self.count + other.count
         delta = other.mean - self.mean
         mean = self.mean + _safe_divide(other.count, count) * delta
@@ -67,5 +80,15 @@ class MomentStatistics(AbstractStatistics):
         return MomentStatistics(count, mean, scatter)
 
     def reweight(self, weight: Float[Array, ""]) -> "MomentStatistics":
+        """Every sample's weight multiplied by ``weight`` (the mean is unchanged).
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> s = MomentStatistics.of(jnp.array([[1.0], [3.0]]), jnp.ones(2), scatter=False)
+        >>> float(s.reweight(jnp.float32(0.5)).count)
+        1.0
+
+        ```
+        """
         scatter = None if self.scatter is None else weight * self.scatter
         return MomentStatistics(weight * self.count, self.mean, scatter)

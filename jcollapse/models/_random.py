@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
+from .._reduce import matmul
+
 
 def chi_square(key: PRNGKeyArray, df: Float[Array, "..."], dtype) -> Float[Array, "..."]:
     """Chi-square draws with (traced, possibly zero) degrees of freedom ``df``.
@@ -20,6 +22,7 @@ def chi_square(key: PRNGKeyArray, df: Float[Array, "..."], dtype) -> Float[Array
     >>> import jax, jax.numpy as jnp
     >>> chi_square(jax.random.key(0), jnp.array([0.0, 3.0]), jnp.float32).shape
     (2,)
+
     ```
     """
     positive = df > 0
@@ -41,6 +44,7 @@ def standard_wishart_factor(
     >>> import jax, jax.numpy as jnp
     >>> standard_wishart_factor(jax.random.key(0), 3, jnp.array(10), jnp.float32).shape
     (3, 3)
+
     ```
     """
     key_normal, key_chi = jax.random.split(key)
@@ -65,8 +69,9 @@ def wishart(
     >>> w = wishart(jax.random.key(0), jnp.eye(2), jnp.array(5))
     >>> w.shape
     (2, 2)
+
     ```
     """
     a = standard_wishart_factor(key, factor.shape[0], df, factor.dtype)
-    la = factor @ a
-    return la @ la.T
+    la = matmul(factor, a)
+    return matmul(la, la.T)

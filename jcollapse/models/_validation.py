@@ -8,7 +8,14 @@ import numpy as np
 
 
 def float_dtype():
-    """The default floating dtype: float64 when ``jax_enable_x64`` is on, else float32."""
+    """The default floating dtype: float64 when ``jax_enable_x64`` is on, else float32.
+
+    ```python
+    >>> float_dtype()
+    dtype('float32')
+
+    ```
+    """
     return jnp.zeros(()).dtype
 
 
@@ -18,6 +25,7 @@ def as_finite_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
     ```python
     >>> as_finite_array("mean", [0.0, 1.0], (2,))
     array([0., 1.])
+
     ```
     """
     try:
@@ -47,6 +55,7 @@ def psd_factor(name: str, cov: np.ndarray) -> np.ndarray:
     >>> psd_factor("cov", np.eye(2))
     array([[1., 0.],
            [0., 1.]])
+
     ```
     """
     if not np.allclose(cov, cov.T, rtol=1e-10, atol=1e-12):
@@ -62,5 +71,12 @@ def psd_factor(name: str, cov: np.ndarray) -> np.ndarray:
 
 
 def to_device(array: np.ndarray) -> jax.Array:
-    """A validated host array as a JAX array of the default float dtype."""
+    """A validated host array as a JAX array of the default float dtype.
+
+    ```python
+    >>> to_device(np.ones(2))
+    Array([1., 1.], dtype=float32)
+
+    ```
+    """
     return jnp.asarray(array, dtype=float_dtype())
