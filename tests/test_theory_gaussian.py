@@ -1,0 +1,211 @@
+"""Closed forms for the Gaussian family (``jc.theory.expected``) against exact identities
+and against Monte-Carlo simulation.
+
+Simulation checks: with a fixed key, ``|mean - expected| < 4 SE`` at every generation,
+``SE = std(ddof=1) / sqrt(seeds)`` (``run.sem``). Each simulated configuration is one
+compiled plan; seeds are run in chunks of ``CHUNK`` so every plan compiles once.
+"""
+
+import jax
+import numpy as np
+import pytest
+
+import jcollapse as jc
+from jcollapse.models import Gaussian, GaussianMean
+
+Z_MAX = 4.0
+CHUNK = 4000
+SEEDS = 20_000
+
+COV2 = np.array([[2.0, 0.6], [0.6, 0.5]])  # non-isotropic, correlated
+MEAN2 = np.array([1.0, -2.0])
+
+
+def max_abs_z(run, loop, truth, metric):
+    """max over generations of |empirical mean - closed form| / SE."""
+    expected = jc.theory.expected(loop, truth, metric)
+    sem = run.sem(metric)
+    assert np.all(sem > 0), f"{metric}: zero standard error"
+    assert not run.failed.any(), f"{int(run.failed.sum())} seeds failed"
+    z = np.abs(run.mean(metric) - expected) / sem
+    print(f"{loop.model} pool={loop.pool} mixing={loop.mixing} path={loop.path} {metric}: max|z|={z.max():.2f} at t={z.argmax()}")
+    return float(z.max())
+
+
+def simulate(loop, truth, key, seeds=SEEDS):
+    return jc.simulate(loop, truth, key=jax.random.key(key), seeds=seeds, chunk_size=min(seeds, CHUNK))
+
+
+# ----------------------------------------------------------------------------------------
+# Exact identities of the recursion (float64, no simulation).
+
+
+@pytest.mark.parametrize("dim, n", [(1, 100), (3, 7)])
+def test_mle_variance_decay_identity(dim, n):
+    # MLE, a = 0, fixed n: E sigma_hat^2_t = sigma^2 ((n - 1)/n)^(t + 1).
+    model = Gaussian(dim=dim, variance="mle")
+    cov = np.diag(np.arange(1.0, dim + 1))
+    truth = model.params(mean=np.ones(dim), cov=cov)
+    loop = jc.Loop(model, generations=60, real_fraction=0.0, sample_size=n)
+    t = np.arange(61)
+    closed = np.trace(cov) / dim * ((n - 1) / n) ** (t + 1)
+    got = jc.theory.expected(loop, truth, "variance")
+    assert got.dtype == np.float64 and got.shape == (61,)
+    np.testing.assert_allclose(got, closed, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("schedule", [jc.schedules.power(20, 1.0), jc.schedules.from_values(np.arange(3, 44) % 9 + 3)])
+def test_unbiased_mean_error_identity(schedule):
+    # Unbiased, a = 0, any n_t: E ||mu_hat_t - mu||^2 = tr Sigma sum_{k<=t} 1/n_k, E Sigma_hat = Sigma.
+    model = Gaussian(dim=2, variance="unbiased")
+    truth = model.params(mean=MEAN2, cov=COV2)
+    for mixing in ("iid", "split"):
+        loop = jc.Loop(model, generations=40, real_fraction=0.0, sample_size=schedule, mixing=mixing)
+        n = loop.sample_size.astype(np.float64)
+        np.testing.assert_allclose(
+            jc.theory.expected(loop, truth, "mean_sq_error"), np.trace(COV2) * np.cumsum(1 / n), rtol=1e-12
+        )
+        np.testing.assert_allclose(jc.theory.expected(loop, truth, "variance"), np.trace(COV2) / 2, rtol=1e-12)
+        # The known-covariance model has the same mean error when a = 0.
+        mean_loop = jc.Loop(GaussianMean(dim=2), generations=40, real_fraction=0.0, sample_size=schedule, mixing=mixing)
+        np.testing.assert_allclose(
+            jc.theory.expected(mean_loop, truth, "mean_sq_error"), np.trace(COV2) * np.cumsum(1 / n), rtol=1e-12
+        )
+
+
+@pytest.mark.parametrize("variance", ["mle", "unbiased"])
+def test_all_real_identity(variance):
+    # a = 1: every generation is an independent real fit: E||.||^2 = tr Sigma / n_t and
+    # E Sigma_hat = Sigma (n - 1)/d; iid and split agree.
+    model = Gaussian(dim=2, variance=variance)
+    truth = model.params(mean=MEAN2, cov=COV2)
+    n = np.arange(3, 24)
+    for mixing in ("iid", "split"):
+        loop = jc.Loop(model, generations=20, real_fraction=1.0, sample_size=n, mixing=mixing)
+        d = n if variance == "mle" else n - 1
+        np.testing.assert_allclose(jc.theory.expected(loop, truth, "mean_sq_error"), np.trace(COV2) / n, rtol=1e-12)
+        np.testing.assert_allclose(jc.theory.expected(loop, truth, "variance"), np.trace(COV2) / 2 * (n - 1) / d, rtol=1e-12)
+
+
+def test_one_step_by_hand():
+    # Generation 1 of iid mixing, a = 0.5, n = 4, MLE, Sigma = 1, written out by hand:
+    # M_0 = 1/4, V_0 = 3/4; C_1 = 0.5 + 0.5 * 0.75 + 0.25 * 0.25 = 0.9375;
+    # M_1 = 0.25 * 0.25 + 0.9375 / 4; V_1 = 3 * 0.9375 / 4.
+    model = Gaussian(dim=1)
+    truth = model.params(mean=3.0, cov=[[1.0]])
+    loop = jc.Loop(model, generations=1, real_fraction=0.5, sample_size=4)
+    np.testing.assert_allclose(jc.theory.expected(loop, truth, "mean_sq_error"), [0.25, 0.0625 + 0.9375 / 4])
+    np.testing.assert_allclose(jc.theory.expected(loop, truth, "variance"), [0.75, 3 * 0.9375 / 4])
+    # Split, same numbers: r = 2, s = 2, b = 1/2; E scatter = 3 (0.5 + 0.5 * 0.75) + 4 * 0.25 * 0.25.
+    loop = loop.replace(mixing="split")
+    np.testing.assert_allclose(jc.theory.expected(loop, truth, "mean_sq_error"), [0.25, 0.0625 + 0.875 / 4])
+    np.testing.assert_allclose(jc.theory.expected(loop, truth, "variance"), [0.75, (3 * 0.875 + 0.25) / 4])
+
+
+def test_split_uses_engine_rounding():
+    # round(a n) half to even: 0.5 * 7 = 3.5 -> 4 real; 0.25 * 10 = 2.5 -> 2 real.
+    loop = jc.Loop(GaussianMean(dim=1), generations=2, real_fraction=[0.0, 0.5, 0.25], sample_size=[5, 7, 10], mixing="split")
+    np.testing.assert_allclose(jc.theory.split_real_fraction(loop), [1.0, 4 / 7, 0.2])
+
+
+# ----------------------------------------------------------------------------------------
+# Against simulation (exact-statistics path unless said otherwise).
+
+
+def test_mle_variance_decay_simulation():
+    model = Gaussian(dim=1, variance="mle")
+    truth = model.params(mean=0.5, cov=[[2.0]])
+    loop = jc.Loop(model, generations=80, real_fraction=0.0, sample_size=100)
+    run = simulate(loop, truth, key=11)
+    assert max_abs_z(run, loop, truth, "variance") < Z_MAX
+    assert max_abs_z(run, loop, truth, "mean_sq_error") < Z_MAX
+
+
+def test_unbiased_growing_schedule_simulation():
+    model = Gaussian(dim=1, variance="unbiased")
+    truth = model.params(mean=-1.0, cov=[[1.5]])
+    loop = jc.Loop(model, generations=60, real_fraction=0.0, sample_size=jc.schedules.power(20, 1.0))
+    run = simulate(loop, truth, key=12)
+    assert max_abs_z(run, loop, truth, "mean_sq_error") < Z_MAX
+    assert max_abs_z(run, loop, truth, "variance") < Z_MAX
+
+
+@pytest.mark.parametrize("mixing, n", [("iid", 10), ("split", 7)])
+def test_gaussian_mean_simulation(mixing, n):
+    # split with n = 7: 0.1 * 7 -> 1 real, 0.5 * 7 = 3.5 -> 4 real (half to even).
+    model = GaussianMean(dim=2)
+    truth = model.params(mean=MEAN2, cov=COV2)
+    for key, a in [(21, 0.1), (22, 0.5)]:
+        loop = jc.Loop(model, generations=40, real_fraction=a, sample_size=n, mixing=mixing)
+        run = simulate(loop, truth, key=key)
+        assert max_abs_z(run, loop, truth, "mean_sq_error") < Z_MAX
+
+
+# a_t = 0.6 / sqrt(t + 1) (0.6 down to 0.11), n_t cycling through 5, 6, 7, 8.
+REAL_FRACTION = jc.schedules.power(0.6, -0.5)
+SAMPLE_SIZE = jc.schedules.from_values(5 + np.arange(31) % 4)
+
+
+# Every (mixing, variance) pair is checked once on the exact path (here) and its twin on
+# the raw path (below), to keep the number of compiled plans down.
+@pytest.mark.parametrize("mixing, variance", [("iid", "mle"), ("split", "unbiased")])
+def test_gaussian_simulation(mixing, variance):
+    model = Gaussian(dim=2, variance=variance)
+    truth = model.params(mean=MEAN2, cov=COV2)
+    loop = jc.Loop(model, generations=30, real_fraction=REAL_FRACTION, sample_size=SAMPLE_SIZE, mixing=mixing)
+    run = simulate(loop, truth, key=31)
+    assert max_abs_z(run, loop, truth, "mean_sq_error") < Z_MAX
+    assert max_abs_z(run, loop, truth, "variance") < Z_MAX
+
+
+@pytest.mark.parametrize("mixing, variance", [("iid", "unbiased"), ("split", "mle")])
+def test_gaussian_raw_path_simulation(mixing, variance):
+    model = Gaussian(dim=2, variance=variance)
+    truth = model.params(mean=MEAN2, cov=COV2)
+    loop = jc.Loop(
+        model, generations=30, real_fraction=REAL_FRACTION, sample_size=SAMPLE_SIZE, mixing=mixing, path="raw"
+    )
+    run = simulate(loop, truth, key=41, seeds=4000)
+    assert max_abs_z(run, loop, truth, "mean_sq_error") < Z_MAX
+    assert max_abs_z(run, loop, truth, "variance") < Z_MAX
+
+
+# ----------------------------------------------------------------------------------------
+# Errors.
+
+
+def _gaussian_loop(**changes):
+    model = Gaussian(dim=2)
+    loop = jc.Loop(model, generations=5, real_fraction=0.5, sample_size=10, **changes)
+    return loop, model.params(mean=MEAN2, cov=COV2)
+
+
+@pytest.mark.parametrize("pool", ["accumulate", "accumulate-subsample"])
+def test_no_closed_form_for_accumulating_pools(pool):
+    loop, truth = _gaussian_loop(pool=pool, mixing="split")
+    with pytest.raises(NotImplementedError) as info:
+        jc.theory.expected(loop, truth, "mean_sq_error")
+    message = str(info.value)
+    for part in ["Gaussian", repr(pool), "'split'", "'mean_sq_error'", "pool='replace'", "variance"]:
+        assert part in message, (part, message)
+
+
+def test_no_closed_form_for_w2():
+    loop, truth = _gaussian_loop()
+    with pytest.raises(NotImplementedError, match=r"'w2_sq'.*available.*mean_sq_error, variance"):
+        jc.theory.expected(loop, truth, "w2_sq")
+
+
+def test_unknown_metric():
+    loop, truth = _gaussian_loop()
+    with pytest.raises(ValueError, match="metric must be one of"):
+        jc.theory.expected(loop, truth, "kl")
+    mean_loop = jc.Loop(GaussianMean(dim=2), generations=3)
+    with pytest.raises(ValueError, match="'variance'"):
+        jc.theory.expected(mean_loop, truth, "variance")  # a Gaussian metric, not GaussianMean's
+
+
+def test_registry_rejects_duplicates():
+    with pytest.raises(ValueError, match="already registered"):
+        jc.theory.register(Gaussian, pool="replace", mixing="iid", metrics=("variance",))(lambda loop, truth: {})
+    assert ("Gaussian", "replace", "iid", ("mean_sq_error", "variance")) in jc.theory.available()
