@@ -1,0 +1,155 @@
+"""Plotting helpers shared by the experiments: empirical mean with a band, theory dashed.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects rendered by the Agg canvas
+directly, so no global backend is selected and nothing is shown on screen: importing this
+module from a notebook does not change the notebook's own backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+#: Colours for successive curves (matplotlib's tab10, colour-blind friendlier order).
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+#: Smallest value drawn on a logarithmic axis: a band that crosses zero is clipped here.
+_LOG_FLOOR = 1e-12
+
+
+def new_figure(rows: int, cols: int, *, width: float = 5.2, height: float = 3.6) -> tuple[Figure, np.ndarray]:
+    """A figure of ``rows x cols`` panels on the Agg canvas.
+
+    **Arguments:**
+
+    - `rows`, `cols`: the panel grid.
+    - `width`, `height`: size of one panel in inches.
+
+    **Returns:**
+
+    ``(figure, axes)`` with ``axes`` a 2-D object array of shape ``[rows, cols]``.
+
+    ```python
+    >>> fig, axes = new_figure(1, 2)
+    >>> axes.shape
+    (1, 2)
+    ```
+    """
+    fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    return fig, axes
+
+
+def band_plot(
+    ax,
+    t: np.ndarray,
+    mean: np.ndarray,
+    sem: np.ndarray,
+    *,
+    theory: Optional[np.ndarray] = None,
+    label: str = "",
+    colour: str = COLOURS[0],
+    width: float = 2.0,
+) -> None:
+    """Draw an empirical mean with a ``mean +- width * sem`` band, and theory dashed.
+
+    On a logarithmic axis the lower edge of the band is clipped at a tiny positive value.
+
+    **Arguments:**
+
+    - `ax`: a matplotlib ``Axes``.
+    - `t`: generations, shape ``[G + 1]``.
+    - `mean`, `sem`: mean over seeds and its standard error, shape ``[G + 1]``.
+    - `theory`: the closed-form expectation, shape ``[G + 1]``, or ``None`` (not drawn).
+    - `label`: legend label of the empirical curve.
+    - `colour`: colour of curve, band and theory line.
+    - `width`: half-width of the band in standard errors.
+
+    **Returns:**
+
+    ``None``; draws on `ax`.
+
+    ```python
+    >>> import numpy as np
+    >>> fig, axes = new_figure(1, 1)
+    >>> t = np.arange(3)
+    >>> band_plot(axes[0, 0], t, np.ones(3), np.full(3, 0.1), theory=np.ones(3), label="a = 0")
+    ```
+    """
+    lower = mean - width * sem
+    upper = mean + width * sem
+    if ax.get_yscale() == "log":
+        lower = np.maximum(lower, np.maximum(_LOG_FLOOR, 1e-3 * np.abs(mean)))
+    ax.fill_between(t, lower, upper, color=colour, alpha=0.22, linewidth=0)
+    ax.plot(t, mean, color=colour, linewidth=1.6, label=label)
+    if theory is not None:
+        ax.plot(t, theory, color="black", linewidth=1.1, linestyle=(0, (4, 3)), alpha=0.85)
+
+
+def theory_legend_handle():
+    """A legend handle for the dashed theory line (black, dashed).
+
+    **Returns:**
+
+    A ``matplotlib.lines.Line2D`` usable in ``ax.legend(handles=...)``.
+
+    ```python
+    >>> theory_legend_handle().get_linestyle()
+    '--'
+    ```
+    """
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color="black", linewidth=1.1, linestyle="--", label="theory (closed form)")
+
+
+def finish_legend(ax, *, extra: Sequence = (), loc: str = "best") -> None:
+    """Add a legend with the axes' labelled lines plus `extra` handles.
+
+    **Arguments:**
+
+    - `ax`: a matplotlib ``Axes``.
+    - `extra`: further legend handles, e.g. :func:`theory_legend_handle`.
+    - `loc`: legend location.
+
+    **Returns:**
+
+    ``None``.
+
+    ```python
+    >>> fig, axes = new_figure(1, 1)
+    >>> finish_legend(axes[0, 0], extra=[theory_legend_handle()])
+    ```
+    """
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=[*handles, *extra], loc=loc, fontsize=8, framealpha=0.85)
+
+
+def save(fig: Figure, path: Path, *, dpi: int = 130) -> Path:
+    """Write `fig` as a PNG to `path`.
+
+    **Arguments:**
+
+    - `fig`: the figure.
+    - `path`: destination file.
+    - `dpi`: resolution.
+
+    **Returns:**
+
+    `path`.
+
+    ```python
+    >>> import tempfile, pathlib
+    >>> fig, _ = new_figure(1, 1)
+    >>> save(fig, pathlib.Path(tempfile.mkdtemp()) / "x.png").name
+    'x.png'
+    ```
+    """
+    path = Path(path)
+    fig.savefig(path, dpi=dpi, format="png")
+    return path

@@ -1,0 +1,29 @@
+"""Every ```python block of README.md runs, in order, in one namespace (the README stays true)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), flags=re.S | re.M)
+
+
+def test_readme_has_python_examples():
+    assert len(BLOCKS) >= 4
+    assert "jc.simulate(loop, truth, key=jax.random.key(0), seeds=2000)" in BLOCKS[0]
+
+
+def test_readme_examples_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__readme__"}
+    for index, block in enumerate(BLOCKS):
+        try:
+            exec(compile(block, f"README.md python block {index}", "exec"), namespace)
+        except Exception as error:  # pragma: no cover - shows which block failed
+            pytest.fail(f"README python block {index} failed: {error!r}\n{block}")
+    assert namespace["run"].metrics["variance"].shape == (2000, 201)
+    assert namespace["theory"].shape == (201,)
+    assert abs(namespace["z"][-1]) < 5
+    assert list(tmp_path.iterdir()) == []
+    print(capsys.readouterr().out)
