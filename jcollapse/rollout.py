@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray, UInt8
 
 from .loop import Loop, Plan
-from .mixing import MIXINGS
+from .mixing import MIXINGS, split_real_counts
 from .pools import RawBatch, make_pool
 
 #: Status bit: a parameter or metric of the fit is NaN or infinite.
@@ -43,6 +43,7 @@ class GenerationInputs(NamedTuple):
     t: Int[Array, " T"]
     real_fraction: Float[Array, " T"]
     sample_size: Int[Array, " T"]
+    split_real_count: Int[Array, " T"]
     pool_weight: Float[Array, " T"]
 
 
@@ -67,23 +68,24 @@ def loop_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
         t=jnp.arange(loop.generations + 1, dtype=jnp.int32),
         real_fraction=jnp.asarray(real_fraction, dtype),
         sample_size=jnp.asarray(loop.sample_size, jnp.int32),
+        split_real_count=jnp.asarray(split_real_counts(real_fraction, loop.sample_size), jnp.int32),
         pool_weight=jnp.asarray(loop.pool_weights, dtype),
     )
 
 
-def _draw_exact(plan: Plan, truth, prev, keys, a, n):
-    model = plan.model
+def _draw_exact(plan: Plan, truth, prev, keys, inputs: GenerationInputs):
+    model, n = plan.model, inputs.sample_size
     key_mix, key_real, key_synthetic = keys
     if not plan.draw_synthetic:
         return model.sample_statistics(key_real, truth, n)
     if not plan.draw_real:
         return model.sample_statistics(key_synthetic, prev, n)
-    real = MIXINGS[plan.mixing].real_count(key_mix, a, n)
+    real = MIXINGS[plan.mixing].real_count(key_mix, inputs)
     real_stats = model.sample_statistics(key_real, truth, real)
     return real_stats.merge(model.sample_statistics(key_synthetic, prev, n - real))
 
 
-def _draw_raw(plan: Plan, truth, prev, keys, a, n) -> RawBatch:
+def _draw_raw(plan: Plan, truth, prev, keys, inputs: GenerationInputs) -> RawBatch:
     model = plan.model
     key_mix, key_real, key_synthetic = keys
     if not plan.draw_synthetic:
@@ -91,12 +93,12 @@ def _draw_raw(plan: Plan, truth, prev, keys, a, n) -> RawBatch:
     elif not plan.draw_real:
         data = model.sample(key_synthetic, prev, plan.slots)
     else:
-        is_real = MIXINGS[plan.mixing].real_mask(key_mix, a, n, plan.slots)
+        is_real = MIXINGS[plan.mixing].real_mask(key_mix, inputs, plan.slots)
         real = model.sample(key_real, truth, plan.slots)
         synthetic = model.sample(key_synthetic, prev, plan.slots)
         pick = lambda r, s: jnp.where(is_real.reshape(-1, *([1] * (r.ndim - 1))), r, s)
         data = jax.tree.map(pick, real, synthetic)
-    weights = (jnp.arange(plan.slots) < n).astype(a.dtype)
+    weights = (jnp.arange(plan.slots) < inputs.sample_size).astype(inputs.real_fraction.dtype)
     return RawBatch(data, weights)
 
 
@@ -175,7 +177,7 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     key = jax.random.fold_in(seed_key, inputs.t)
     key_mix, key_real, key_synthetic, key_pool = jax.random.split(key, 4)
     draw = _draw_exact if plan.path == "exact" else _draw_raw
-    batch = draw(plan, truth, prev, (key_mix, key_real, key_synthetic), inputs.real_fraction, inputs.sample_size)
+    batch = draw(plan, truth, prev, (key_mix, key_real, key_synthetic), inputs)
     pool = make_pool(plan.pool, plan.model, plan.generations)
     pool_state, stats = pool.update(pool_state, batch, inputs.pool_weight, inputs.sample_size, key_pool)
     params = plan.model.fit(stats, truth)

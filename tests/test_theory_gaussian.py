@@ -12,6 +12,7 @@ import pytest
 
 import jcollapse as jc
 from jcollapse.models import Gaussian, GaussianMean
+from jcollapse.mixing import split_real_counts
 
 Z_MAX = 4.0
 CHUNK = 4000
@@ -209,3 +210,19 @@ def test_registry_rejects_duplicates():
     with pytest.raises(ValueError, match="already registered"):
         jc.theory.register(Gaussian, pool="replace", mixing="iid", metrics=("variance",))(lambda loop, truth: {})
     assert ("Gaussian", "replace", "iid", ("mean_sq_error", "variance")) in jc.theory.available()
+
+
+def test_split_tie_rounds_half_to_even_in_simulation_and_theory():
+    """0.59 * 50 is the tie 29.5: both the engine and the closed form use 30 real samples.
+
+    Before counts were computed on the host, float32 ``jnp.round(0.59 * 50)`` gave 29 and
+    a 200,000-seed run sat 30 SE away from the round-half-even closed form.
+    """
+    model = jc.models.GaussianMean(dim=1)
+    truth = model.params(mean=0.0, cov=[[1.0]])
+    loop = jc.Loop(model, generations=20, real_fraction=0.59, sample_size=50, mixing="split")
+    np.testing.assert_array_equal(split_real_counts(loop.real_fraction, loop.sample_size)[1:], 30)
+    run = jc.simulate(loop, truth, key=jax.random.key(59), seeds=20000)
+    theory = jc.theory.expected(loop, truth, "mean_sq_error")
+    z = (run.mean("mean_sq_error") - theory) / run.sem("mean_sq_error")
+    assert np.max(np.abs(z)) < 4, z

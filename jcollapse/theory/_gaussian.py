@@ -70,9 +70,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..loop import Loop
-from ..mixing import MIXINGS
+from ..mixing import split_real_counts
 from ..models._gaussian import Gaussian, GaussianMean
-from ..rollout import loop_inputs
 from ._registry import register
 
 
@@ -95,11 +94,10 @@ def split_real_fraction(loop: Loop) -> np.ndarray:
     **Returns:**
 
     A float64 array ``[G + 1]``; ``b_0 = 1`` (generation 0 is real). The counts
-    ``round(a_t n_t)`` come from the engine's own rule (``MIXINGS["split"].real_count`` on
-    the schedules as :func:`jcollapse.rollout.loop_inputs` passes them, i.e. ``jnp.round``,
-    half to even, in JAX's default float dtype), so that the closed form describes exactly
-    what :func:`jcollapse.simulate` draws even where ``a_t n_t`` is a tie like ``29.5`` and
-    float rounding of ``a_t`` decides it.
+    ``round(a_t n_t)`` come from the engine's own host-side rule,
+    :func:`jcollapse.mixing.split_real_counts` (half to even, exact for ties such as
+    ``0.59 * 50 = 29.5``), so the closed form describes exactly what
+    :func:`jcollapse.simulate` draws.
 
     ```python
     >>> import jcollapse as jc
@@ -110,10 +108,8 @@ def split_real_fraction(loop: Loop) -> np.ndarray:
 
     ```
     """
-    inputs = loop_inputs(loop, loop.plan())
-    real = np.asarray(MIXINGS["split"].real_count(None, inputs.real_fraction, inputs.sample_size))
     n = np.asarray(loop.sample_size, dtype=np.float64)
-    share = real.astype(np.float64) / n
+    share = split_real_counts(loop.real_fraction, loop.sample_size) / n
     share[0] = 1.0
     return share
 
