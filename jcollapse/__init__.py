@@ -5,6 +5,7 @@ import jax, jcollapse as jc
 model = jc.models.Gaussian(dim=1)
 loop = jc.Loop(model, generations=100, real_fraction=0.0, sample_size=100)
 run = jc.simulate(loop, model.params(mean=0.0, cov=[[1.0]]), key=jax.random.key(0), seeds=2000)
+
 ```
 """
 

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     ```python
     >>> build_parser().parse_args(["demo", "--seeds", "10"]).seeds
     10
+
     ```
     """
     from .experiments.demo import GENERATIONS, SEEDS
@@ -94,6 +95,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ... except SystemExit as exit:
     ...     print(exit.code)
     2
+
     ```
     """
     started = time.perf_counter()

@@ -26,13 +26,14 @@ class Plan:
     **Fields:**
 
     - `model`, `pool`, `mixing`, `path` (``"exact"`` or ``"raw"``), `generations`.
-    - `slots`: the number of sample slots per generation on the raw path (``max n_t``).
+    - `slots`: the number of sample slots per generation on the raw path (``max n_t``);
+      0 on the exact path, which has no slots, so that it does not recompile per ``n``.
     - `draw_real`, `draw_synthetic`: whether any generation ``t >= 1`` has real, resp.
       synthetic, samples; a source that is never drawn is skipped.
 
     ```python
     >>> import jcollapse as jc
-    >>> plan = jc.Loop(jc.models.Gaussian(dim=1), generations=2, sample_size=[5, 7, 6]).plan()
+    >>> plan = jc.Loop(jc.models.Gaussian(dim=1), generations=2, sample_size=[5, 7, 6], path="raw").plan()
     >>> plan.slots, plan.draw_real, plan.draw_synthetic
     (7, False, True)
 
@@ -96,6 +97,7 @@ class Loop(eqx.Module):
     mixing: str = eqx.field(static=True)
     pool_weights: np.ndarray
     path: str = eqx.field(static=True)
+    specs: dict = eqx.field(repr=False)
 
     def __init__(
         self,
@@ -111,6 +113,8 @@ class Loop(eqx.Module):
         if not isinstance(model, AbstractModel):
             raise TypeError(f"model must be a jcollapse model (jc.models.*); got {model!r}")
         self.model = model
+        # The schedules as given, so that replace(generations=...) can resolve them again.
+        self.specs = dict(real_fraction=real_fraction, sample_size=sample_size, pool_weights=pool_weights)
         self.generations = _check_generations(generations)
         length = self.generations + 1
         self.real_fraction = _check_real_fraction(schedules.resolve(real_fraction, length, "real_fraction"))
@@ -139,7 +143,7 @@ class Loop(eqx.Module):
             pool=self.pool,
             mixing=self.mixing,
             path=self.path,
-            slots=int(self.sample_size.max()),
+            slots=int(self.sample_size.max()) if self.path == "raw" else 0,
             draw_real=bool(np.any(later > 0)),
             draw_synthetic=bool(np.any(later < 1)),
         )
@@ -152,13 +156,16 @@ class Loop(eqx.Module):
         >>> loop = jc.Loop(jc.models.Gaussian(dim=1), generations=2)
         >>> float(loop.replace(real_fraction=0.5).real_fraction[1])
         0.5
+        >>> loop.replace(generations=4).sample_size.shape
+        (5,)
 
         ```
         """
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "specs"}
+        fields.update(self.specs)
         fields.update(changes)
         if "pool_weights" not in changes and fields["pool"] != "accumulate":
-            fields["pool_weights"] = None  # stored as all-ones; only "accumulate" accepts weights
+            fields["pool_weights"] = None  # only "accumulate" accepts weights
         return Loop(**fields)
 
 

@@ -128,17 +128,24 @@ def _lane_bytes(plan: Plan, truth) -> int:
 def default_chunk_size(plan: Plan, truth, seeds: int) -> int:
     """Seeds per compiled chunk: as many as fit :data:`CHUNK_BYTES`, at most 4096.
 
+    The count is rounded up to a power of two (the padded lanes are discarded), so runs
+    with different numbers of seeds share compiled code.
+
     ```python
     >>> import jcollapse as jc
     >>> model = jc.models.GaussianMean(dim=1)
     >>> plan = jc.Loop(model, generations=2).plan()
     >>> default_chunk_size(plan, model.params(mean=0.0, cov=[[1.0]]), seeds=10)
-    10
+    16
 
     ```
     """
     fits = max(1, CHUNK_BYTES // _lane_bytes(plan, truth))
-    return max(MIN_LANES, min(seeds, fits, MAX_DEFAULT_CHUNK))
+    cap = min(fits, MAX_DEFAULT_CHUNK)
+    lanes = 1 << (seeds - 1).bit_length()
+    if lanes > cap:
+        lanes = 1 << (cap.bit_length() - 1)
+    return max(MIN_LANES, lanes)
 
 
 @functools.lru_cache(maxsize=64)

@@ -6,6 +6,7 @@
 >>> from jcollapse import experiments
 >>> sorted(experiments.EXPERIMENTS)
 ['demo']
+
 ```
 """
 

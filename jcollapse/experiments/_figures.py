@@ -37,6 +37,7 @@ def new_figure(rows: int, cols: int, *, width: float = 5.2, height: float = 3.6)
     >>> fig, axes = new_figure(1, 2)
     >>> axes.shape
     (1, 2)
+
     ```
     """
     fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
@@ -79,6 +80,7 @@ def band_plot(
     >>> fig, axes = new_figure(1, 1)
     >>> t = np.arange(3)
     >>> band_plot(axes[0, 0], t, np.ones(3), np.full(3, 0.1), theory=np.ones(3), label="a = 0")
+
     ```
     """
     lower = mean - width * sem
@@ -101,6 +103,7 @@ def theory_legend_handle():
     ```python
     >>> theory_legend_handle().get_linestyle()
     '--'
+
     ```
     """
     from matplotlib.lines import Line2D
@@ -124,6 +127,7 @@ def finish_legend(ax, *, extra: Sequence = (), loc: str = "best") -> None:
     ```python
     >>> fig, axes = new_figure(1, 1)
     >>> finish_legend(axes[0, 0], extra=[theory_legend_handle()])
+
     ```
     """
     handles, _ = ax.get_legend_handles_labels()
@@ -148,6 +152,7 @@ def save(fig: Figure, path: Path, *, dpi: int = 130) -> Path:
     >>> fig, _ = new_figure(1, 1)
     >>> save(fig, pathlib.Path(tempfile.mkdtemp()) / "x.png").name
     'x.png'
+
     ```
     """
     path = Path(path)

@@ -18,6 +18,7 @@ directory, atomically.
 >>> result = demo.simulate_demo(seeds=16, generations=5)
 >>> len(result.curves) == len(demo.configs()) * len(demo.METRICS)
 True
+
 ```
 """
 
@@ -75,6 +76,7 @@ class Config:
     ```python
     >>> Config("mle", 0.1, "fixed").label
     'mle, a=0.1, n=100'
+
     ```
     """
 
@@ -102,6 +104,7 @@ class Config:
         ```python
         >>> Config("unbiased", 0.5, "growing").loop(generations=2).sample_size
         array([100, 200, 300])
+
         ```
         """
         import jcollapse as jc
@@ -127,6 +130,7 @@ def configs() -> tuple[Config, ...]:
     ```python
     >>> len(configs())
     12
+
     ```
     """
     return tuple(
@@ -172,6 +176,7 @@ class Curve:
         >>> Curve(Config("mle", 0.0, "fixed"), "variance", one * 1.1, one * 0.1,
         ...       one, one, one, one, 10, 0).z
         1.0000000000000009
+
         ```
         """
         if self.theory is None:
@@ -203,6 +208,7 @@ class DemoResult:
         >>> result = simulate_demo(seeds=4, generations=2)
         >>> result.curve(Config("mle", 0.0, "fixed"), "variance").mean.shape
         (3,)
+
         ```
         """
         for curve in self.curves:
@@ -252,6 +258,7 @@ def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int =
     ```python
     >>> simulate_demo(seeds=4, generations=3).curves[0].mean.shape
     (4,)
+
     ```
     """
     import jax
@@ -403,6 +410,7 @@ def write_figures(result: DemoResult, directory: Union[str, Path]) -> list[Path]
     >>> paths = write_figures(simulate_demo(seeds=4, generations=2), tempfile.mkdtemp())
     >>> sorted(p.name for p in paths)
     ['mean_sq_error.png', 'typical_variance.png', 'variance.png']
+
     ```
     """
     from . import _figures
@@ -436,6 +444,7 @@ def summary_rows(result: DemoResult) -> list[dict]:
     >>> rows = summary_rows(simulate_demo(seeds=4, generations=2))
     >>> sorted(rows[0])[:3]
     ['estimator', 'failed', 'mean']
+
     ```
     """
     rows = []
@@ -496,6 +505,7 @@ def summary_markdown(result: DemoResult, *, runtime: dict[str, float]) -> str:
     >>> text = summary_markdown(simulate_demo(seeds=4, generations=2), runtime={})
     >>> text.splitlines()[0]
     '# jcollapse demo: Gaussian collapse versus recovery'
+
     ```
     """
     G = result.generations
@@ -564,6 +574,7 @@ def atomic_directory(out: Union[str, Path]) -> Iterator[Path]:
     ...     _ = (tmp / "summary.md").write_text("hi")
     >>> (out / "summary.md").read_text()
     'hi'
+
     ```
     """
     out = Path(out).absolute()
@@ -637,6 +648,7 @@ def run(
     >>> _ = run(out, seeds=4, generations=2)
     >>> sorted(p.name for p in out.iterdir())
     ['mean_sq_error.png', 'summary.md', 'typical_variance.png', 'variance.png']
+
     ```
     """
     started = time.perf_counter() if started is None else started
