@@ -126,27 +126,40 @@ def initial_carry(plan: Plan, truth) -> tuple[Any, Any]:
     return truth, pool.init(_template_batch(plan, truth))
 
 
-def status_flags(plan: Plan, params, metrics: dict[str, Array]) -> UInt8[Array, ""]:
-    """The status bits of one fit: :data:`STATUS_NONFINITE` | :data:`STATUS_DEGENERATE`.
+def measure(plan: Plan, params, truth):
+    """The metrics and status bits of one fitted generation.
+
+    **Arguments:**
+
+    - `plan`: the loop's static part.
+    - `params`: fitted parameters.
+    - `truth`: the true parameters.
+
+    **Returns:**
+
+    ``(metrics, status)``: a dict of scalars and a uint8 of :data:`STATUS_NONFINITE` |
+    :data:`STATUS_DEGENERATE` bits.
 
     ```python
     >>> import jcollapse as jc
     >>> model = jc.models.GaussianMean(dim=1)
     >>> truth = model.params(mean=0.0, cov=[[1.0]])
-    >>> int(status_flags(jc.Loop(model, generations=1).plan(), truth, {"e": jnp.nan}))
-    1
+    >>> metrics, status = measure(jc.Loop(model, generations=1).plan(), truth, truth)
+    >>> float(metrics["mean_sq_error"]), int(status)
+    (0.0, 0)
 
     ```
     """
+    metrics = plan.model.metrics(params, truth)
     leaves = jax.tree.leaves((params, metrics))
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
     nonfinite = jnp.where(finite, 0, STATUS_NONFINITE)
     degenerate = jnp.where(plan.model.is_degenerate(params), STATUS_DEGENERATE, 0)
-    return (nonfinite | degenerate).astype(jnp.uint8)
+    return metrics, (nonfinite | degenerate).astype(jnp.uint8)
 
 
 def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: GenerationInputs):
-    """One generation: draw the mixed sample, update the pool, fit, measure.
+    """One generation's transition: draw the mixed sample, update the pool, fit.
 
     **Arguments:**
 
@@ -158,7 +171,7 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
 
     **Returns:**
 
-    ``(carry, (metrics, status))`` as a ``lax.scan`` body.
+    The new carry ``(params, pool state)``; :func:`measure` gives its metrics.
 
     ```python
     >>> import jax, jcollapse as jc
@@ -166,10 +179,9 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     >>> loop = jc.Loop(model, generations=1)
     >>> plan, truth = loop.plan(), model.params(mean=0.0, cov=[[1.0]])
     >>> xs = jax.tree.map(lambda x: x[0], loop_inputs(loop, plan))
-    >>> carry, (metrics, status) = generation_step(
-    ...     plan, truth, jax.random.key(0), initial_carry(plan, truth), xs)
-    >>> sorted(metrics)
-    ['mean_sq_error']
+    >>> params, pool = generation_step(plan, truth, jax.random.key(0), initial_carry(plan, truth), xs)
+    >>> params.mean.shape
+    (1,)
 
     ```
     """
@@ -180,13 +192,17 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     batch = draw(plan, truth, prev, (key_mix, key_real, key_synthetic), inputs)
     pool = make_pool(plan.pool, plan.model, plan.generations)
     pool_state, stats = pool.update(pool_state, batch, inputs.pool_weight, inputs.sample_size, key_pool)
-    params = plan.model.fit(stats, truth)
-    metrics = plan.model.metrics(params, truth)
-    return (params, pool_state), (metrics, status_flags(plan, params, metrics))
+    return plan.model.fit(stats, truth), pool_state
 
 
 def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray):
     """One seed's whole trajectory as a ``lax.scan`` over generations.
+
+    Generation ``t``'s metrics are measured at the start of step ``t + 1``, from the loop
+    carry (and the last generation's after the scan). The carry is a materialised buffer,
+    so XLA cannot fuse the fit into the metrics; when it could, whether a multiply and an
+    add became one FMA depended on the chunk size, and metrics differed in their last bit
+    between chunk sizes.
 
     **Returns:**
 
@@ -203,6 +219,12 @@ def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray)
 
     ```
     """
-    step = lambda carry, xs: generation_step(plan, truth, seed_key, carry, xs)
-    _, outputs = jax.lax.scan(step, initial_carry(plan, truth), inputs)
-    return outputs
+
+    def step(carry, xs):
+        previous = measure(plan, carry[0], truth)
+        return generation_step(plan, truth, seed_key, carry, xs), previous
+
+    (last, _), measured = jax.lax.scan(step, initial_carry(plan, truth), inputs)
+    final = measure(plan, last, truth)
+    # measured[0] is the truth's (the initial "previous model"): drop it, append the last.
+    return jax.tree.map(lambda m, f: jnp.concatenate([m[1:], f[None]]), measured, final)

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jcollapse.rollout import generation_step, initial_carry, loop_inputs
+from jcollapse.rollout import generation_step, initial_carry, loop_inputs, measure
 
 #: A non-isotropic 2-D covariance (correlated, unequal variances).
 COV2 = np.array([[2.0, 0.6], [0.6, 0.5]])
@@ -32,10 +32,12 @@ def python_loop(loop, truth, key, seeds: int):
     step = jax.jit(
         jax.vmap(lambda tr, k, c, x: generation_step(plan, tr, k, c, x), in_axes=(None, 0, 0, None))
     )
+    observe = jax.jit(jax.vmap(lambda c, tr: measure(plan, c[0], tr), in_axes=(0, None)))
     metrics, status = [], []
     for t in range(loop.generations + 1):
         xs = jax.tree.map(lambda a: a[t], inputs)
-        carry, (m, s) = step(truth, keys, carry, xs)
+        carry = step(truth, keys, carry, xs)
+        m, s = observe(carry, truth)
         metrics.append(jax.device_get(m))
         status.append(np.asarray(s))
     names = metrics[0].keys()

@@ -34,6 +34,9 @@ CASES = {
     "gaussian1-raw-replace-iid": (jc.models.Gaussian(dim=1), 1, "raw", "replace", "iid"),
     # Raw path, dim 3, subsampled pool: sort, buffer writes, masked sums.
     "gaussian3-raw-subsample-split": (jc.models.Gaussian(dim=3), 3, "raw", "accumulate-subsample", "split"),
+    # Exact path, dim 2, iid mixing: metrics were once fused with the fit, and FMA
+    # contraction then differed between chunks of < 64 and >= 64 lanes.
+    "gaussian2-exact-replace-iid": (jc.models.Gaussian(dim=2), 2, "exact", "replace", "iid"),
     # Known covariance, raw path, dim 3.
     "mean3-raw-accumulate-iid": (jc.models.GaussianMean(dim=3), 3, "raw", "accumulate", "iid"),
 }
