@@ -84,28 +84,3 @@ def test_run_validates_before_simulating(tmp_path):
     with pytest.raises(ValueError, match="must be a directory"):
         demo.run(tmp_path / "file", seeds=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
-
-
-def test_atomic_directory_failure_leaves_previous_output(tmp_path):
-    out = tmp_path / "a" / "b" / "demo"
-    with pytest.raises(RuntimeError):
-        with demo.atomic_directory(out) as tmp:
-            (tmp / "summary.md").write_text("half")
-            raise RuntimeError("boom")
-    assert list(tmp_path.iterdir()) == []  # created parents removed too
-
-    out = tmp_path / "demo"
-    out.mkdir()
-    (out / "summary.md").write_text("old")
-    with pytest.raises(RuntimeError):
-        with demo.atomic_directory(out) as tmp:
-            (tmp / "summary.md").write_text("half")
-            raise RuntimeError("boom")
-    assert [p.name for p in tmp_path.iterdir()] == ["demo"]
-    assert (out / "summary.md").read_text() == "old"
-
-    with demo.atomic_directory(out) as tmp:
-        (tmp / "summary.md").write_text("new")
-    assert [p.name for p in tmp_path.iterdir()] == ["demo"]
-    assert [p.name for p in out.iterdir()] == ["summary.md"]
-    assert (out / "summary.md").read_text() == "new"

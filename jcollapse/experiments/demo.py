@@ -15,7 +15,7 @@ directory, atomically.
 
 ```python
 >>> from jcollapse.experiments import demo
->>> result = demo.simulate_demo(seeds=16, generations=5)
+>>> result = demo.simulate_demo(seeds=64, generations=20)
 >>> len(result.curves) == len(demo.configs()) * len(demo.METRICS)
 True
 
@@ -24,19 +24,16 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
-import platform
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
+
+from .._atomic import atomic_directory
+from ._report import format_number, machine_facts
 
 #: Number of generations after generation 0.
 GENERATIONS = 200
@@ -205,9 +202,9 @@ class DemoResult:
         """The :class:`Curve` of `config` and `metric`.
 
         ```python
-        >>> result = simulate_demo(seeds=4, generations=2)
+        >>> result = simulate_demo(seeds=64, generations=20)
         >>> result.curve(Config("mle", 0.0, "fixed"), "variance").mean.shape
-        (3,)
+        (21,)
 
         ```
         """
@@ -256,8 +253,8 @@ def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int =
     `ValueError` for ``seeds < 1`` or ``generations < 1``.
 
     ```python
-    >>> simulate_demo(seeds=4, generations=3).curves[0].mean.shape
-    (4,)
+    >>> simulate_demo(seeds=64, generations=20).curves[0].mean.shape
+    (21,)
 
     ```
     """
@@ -407,7 +404,7 @@ def write_figures(result: DemoResult, directory: Union[str, Path]) -> list[Path]
 
     ```python
     >>> import tempfile
-    >>> paths = write_figures(simulate_demo(seeds=4, generations=2), tempfile.mkdtemp())
+    >>> paths = write_figures(simulate_demo(seeds=64, generations=20), tempfile.mkdtemp())
     >>> sorted(p.name for p in paths)
     ['mean_sq_error.png', 'typical_variance.png', 'variance.png']
 
@@ -441,7 +438,7 @@ def summary_rows(result: DemoResult) -> list[dict]:
     ``failed``, all at the last generation.
 
     ```python
-    >>> rows = summary_rows(simulate_demo(seeds=4, generations=2))
+    >>> rows = summary_rows(simulate_demo(seeds=64, generations=20))
     >>> sorted(rows[0])[:3]
     ['estimator', 'failed', 'mean']
 
@@ -466,29 +463,6 @@ def summary_rows(result: DemoResult) -> list[dict]:
     return rows
 
 
-def _machine() -> list[tuple[str, str]]:
-    import jax
-    import jaxlib
-
-    import jcollapse
-
-    devices = jax.devices()
-    return [
-        ("jcollapse", jcollapse.__version__),
-        ("jax / jaxlib", f"{jax.__version__} / {jaxlib.__version__}"),
-        ("backend", f"{jax.default_backend()} ({len(devices)} × {devices[0].device_kind})"),
-        ("python", platform.python_version()),
-        ("platform", platform.platform()),
-        ("cpu cores", f"{os.cpu_count()} (usable: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})"),
-    ]
-
-
-def _number(value: float, digits: int, fixed: bool = False) -> str:
-    if not np.isfinite(value):
-        return "—"
-    return f"{value:+.{digits}f}" if fixed else f"{value:.{digits}g}"
-
-
 def summary_markdown(result: DemoResult, *, runtime: dict[str, float]) -> str:
     """The text of ``summary.md``.
 
@@ -502,7 +476,7 @@ def summary_markdown(result: DemoResult, *, runtime: dict[str, float]) -> str:
     Markdown: configuration, table, figure captions, machine and runtime.
 
     ```python
-    >>> text = summary_markdown(simulate_demo(seeds=4, generations=2), runtime={})
+    >>> text = summary_markdown(simulate_demo(seeds=64, generations=20), runtime={})
     >>> text.splitlines()[0]
     '# jcollapse demo: Gaussian collapse versus recovery'
 
@@ -531,84 +505,17 @@ def summary_markdown(result: DemoResult, *, runtime: dict[str, float]) -> str:
     for row in summary_rows(result):
         lines.append(
             f"| {row['estimator']} | {row['real_fraction']:g} | {row['sample_size']} | "
-            f"{row['metric']} | {_number(row['mean'], 5)} ± {_number(row['sem'], 2)} | "
-            f"{_number(row['theory'], 5)} | {_number(row['z'], 2, fixed=True)} | "
+            f"{row['metric']} | {format_number(row['mean'], 5)} ± {format_number(row['sem'], 2)} | "
+            f"{format_number(row['theory'], 5)} | {format_number(row['z'], 2, fixed=True)} | "
             f"{row['failed']} |"
         )
     lines += ["", "## Figures", ""]
     for name, caption in FIGURES.items():
         lines += [f"![{name}]({name})", "", f"*{caption}*", ""]
     lines += ["## Machine and runtime", ""]
-    lines += [f"- {label}: {value}" for label, value in _machine()]
+    lines += [f"- {label}: {value}" for label, value in machine_facts()]
     lines += [f"- {label}: {seconds:.1f} s" for label, seconds in runtime.items()]
     return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- output
-
-
-@contextlib.contextmanager
-def atomic_directory(out: Union[str, Path]) -> Iterator[Path]:
-    """Build a directory's contents in a temporary sibling, then rename it into place.
-
-    On success the temporary directory replaces `out` (a previous `out` is removed); on
-    any exception it is deleted and `out` is left as it was. Parent directories that
-    this call creates are removed again on failure.
-
-    **Arguments:**
-
-    - `out`: the final directory.
-
-    **Returns:**
-
-    A context manager yielding the temporary directory to write into.
-
-    **Raises:**
-
-    `ValueError` if `out` exists and is not a directory.
-
-    ```python
-    >>> import pathlib, tempfile
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "demo"
-    >>> with atomic_directory(out) as tmp:
-    ...     _ = (tmp / "summary.md").write_text("hi")
-    >>> (out / "summary.md").read_text()
-    'hi'
-
-    ```
-    """
-    out = Path(out).absolute()
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out must be a directory; {out} exists and is a file")
-    created = []
-    parent = out.parent
-    while not parent.exists():
-        created.append(parent)
-        parent = parent.parent
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())
-        yield tmp
-        if out.exists():
-            old = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.old"
-            os.rename(out, old)
-            os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for directory in created:  # innermost first
-            with contextlib.suppress(OSError):
-                directory.rmdir()
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def run(
@@ -645,7 +552,7 @@ def run(
     ```python
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "demo"
-    >>> _ = run(out, seeds=4, generations=2)
+    >>> _ = run(out, seeds=64, generations=20)
     >>> sorted(p.name for p in out.iterdir())
     ['mean_sq_error.png', 'summary.md', 'typical_variance.png', 'variance.png']
 
