@@ -22,7 +22,8 @@ from .loop import Loop, Plan
 from .mixing import MIXINGS, split_real_counts
 from .pools import RawBatch, make_pool
 
-#: Status bit: a parameter or metric of the fit is NaN or infinite.
+#: Status bit: a fitted parameter is NaN or infinite, or a metric is NaN. (A metric may
+#: legitimately be +inf, e.g. KL(P* || P_hat) once P_hat has lost a category.)
 STATUS_NONFINITE = 1
 #: Status bit: the model reports the fit as degenerate (e.g. a singular covariance).
 STATUS_DEGENERATE = 2
@@ -151,9 +152,10 @@ def measure(plan: Plan, params, truth):
     ```
     """
     metrics = plan.model.metrics(params, truth)
-    leaves = jax.tree.leaves((params, metrics))
-    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
-    nonfinite = jnp.where(finite, 0, STATUS_NONFINITE)
+    finite = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(params)]
+    defined = [~jnp.any(jnp.isnan(leaf)) for leaf in jax.tree.leaves(metrics)]
+    healthy = jnp.all(jnp.stack(finite + defined))
+    nonfinite = jnp.where(healthy, 0, STATUS_NONFINITE)
     degenerate = jnp.where(plan.model.is_degenerate(params), STATUS_DEGENERATE, 0)
     return metrics, (nonfinite | degenerate).astype(jnp.uint8)
 
