@@ -146,7 +146,7 @@ for t in (1, 10, 50, last):
 
 Inside a vmapped run one bad seed must not poison its batch, so a fit that goes wrong is
 recorded, not raised: `run.status` is a `uint8` array `[seeds, G+1]` whose bits are
-`jc.STATUS_NONFINITE` (a NaN or infinity in the fit or a metric) and `jc.STATUS_DEGENERATE`
+`jc.STATUS_NONFINITE` (a NaN or infinity in the fit, or a NaN metric) and `jc.STATUS_DEGENERATE`
 (e.g. a covariance whose Cholesky factor fails). `run.failed` marks seeds with any flag.
 
 With a 2-D Gaussian, the minimum sample size $n = \\mathrm{dim} + 1 = 3$ and no real data, the
