@@ -6,7 +6,7 @@ Closed forms live in one private module per model family and register themselves
 
 from . import _gaussian  # noqa: F401  (registers the Gaussian-family closed forms)
 from ._gaussian import gaussian_moments, split_real_fraction
-from ._registry import Entry, available, expected, register, unregister
+from ._registry import Entry, available, expected, register
 
 __all__ = [
     "Entry",
@@ -15,5 +15,4 @@ __all__ = [
     "gaussian_moments",
     "register",
     "split_real_fraction",
-    "unregister",
 ]

@@ -80,11 +80,12 @@ def register(model_type: type, *, pool, mixing, metrics):
     ```python
     >>> import numpy as np
     >>> from jcollapse.models import GaussianMean
-    >>> @register(GaussianMean, pool="accumulate-subsample", mixing="split",
+    >>> class ToyMean(GaussianMean):
+    ...     pass
+    >>> @register(ToyMean, pool="accumulate-subsample", mixing="split",
     ...           metrics=("mean_sq_error",))
     ... def _toy(loop, truth):
     ...     return {"mean_sq_error": np.zeros(loop.generations + 1)}
-    >>> unregister(GaussianMean, pool="accumulate-subsample", mixing="split")
 
     ```
     """
@@ -104,32 +105,6 @@ def register(model_type: type, *, pool, mixing, metrics):
         return function
 
     return decorator
-
-
-def unregister(model_type: type, *, pool: str, mixing: str) -> None:
-    """Remove a registered closed form (for tests and interactive use).
-
-    **Arguments:**
-
-    - `model_type`, `pool`, `mixing`: the key it was registered under.
-
-    **Returns:**
-
-    None. Raises `KeyError` if nothing is registered there.
-
-    ```python
-    >>> from jcollapse.models import GaussianMean
-    >>> unregister(GaussianMean, pool="accumulate-subsample", mixing="iid")
-    Traceback (most recent call last):
-    ...
-    KeyError: "no closed form registered for GaussianMean, pool='accumulate-subsample', mixing='iid'"
-
-    ```
-    """
-    key = (model_type, pool, mixing)
-    if key not in _REGISTRY:
-        raise KeyError(f"no closed form registered for {_describe(*key)}")
-    del _REGISTRY[key]
 
 
 def _describe(model_type: type, pool: str, mixing: str) -> str:
