@@ -1,6 +1,8 @@
 """Model families. Each is an ``eqx.Module`` of static structure; see :mod:`._base`."""
 
 from ._base import AbstractExactModel, AbstractModel, AbstractStatistics
+from ._categorical import Categorical, CategoricalParams
+from ._counts import CountStatistics
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
 from ._moments import MomentStatistics
 
@@ -8,6 +10,9 @@ __all__ = [
     "AbstractModel",
     "AbstractExactModel",
     "AbstractStatistics",
+    "Categorical",
+    "CategoricalParams",
+    "CountStatistics",
     "Gaussian",
     "GaussianMean",
     "GaussianParams",

@@ -4,15 +4,19 @@ Closed forms live in one private module per model family and register themselves
 :func:`register` under ``(model class, pool, mixing)``; :func:`available` lists them.
 """
 
-from . import _gaussian  # noqa: F401  (registers the Gaussian-family closed forms)
+from . import _categorical, _gaussian  # noqa: F401  (register the closed forms)
+from ._categorical import collapse_limit, fixed_point, theorem_3_1
 from ._gaussian import gaussian_moments, split_real_fraction
 from ._registry import Entry, available, expected, register
 
 __all__ = [
     "Entry",
     "available",
+    "collapse_limit",
     "expected",
+    "fixed_point",
     "gaussian_moments",
     "register",
     "split_real_fraction",
+    "theorem_3_1",
 ]
