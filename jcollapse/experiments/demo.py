@@ -33,6 +33,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .._atomic import atomic_directory
+from ..simulate import _check_count
 from ._report import format_number, machine_facts
 
 #: Number of generations after generation 0.
@@ -214,20 +215,11 @@ class DemoResult:
         raise KeyError(f"no curve for {config.label!r} and metric {metric!r}")
 
 
-def _check_positive(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-    return int(value)
-
-
 def _theory(loop, truth, metric: str) -> Optional[np.ndarray]:
     import jcollapse as jc
 
-    expected = getattr(jc.theory, "expected", None)
-    if expected is None:  # the theory layer is not available in this build
-        return None
     try:
-        return np.asarray(expected(loop, truth, metric), dtype=np.float64)
+        return np.asarray(jc.theory.expected(loop, truth, metric), dtype=np.float64)
     except NotImplementedError:
         return None
 
@@ -262,8 +254,8 @@ def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int =
 
     import jcollapse as jc
 
-    seeds = _check_positive("seeds", seeds)
-    generations = _check_positive("generations", generations)
+    seeds = _check_count("seeds", seeds, 1)
+    generations = _check_count("generations", generations, 1)
     start = time.perf_counter()
     curves = []
     for index, config in enumerate(configs()):
@@ -559,8 +551,8 @@ def run(
     ```
     """
     started = time.perf_counter() if started is None else started
-    seeds = _check_positive("seeds", seeds)
-    generations = _check_positive("generations", generations)
+    seeds = _check_count("seeds", seeds, 1)
+    generations = _check_count("generations", generations, 1)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out must be a directory; {out} exists and is a file")
