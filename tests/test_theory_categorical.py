@@ -170,6 +170,44 @@ def test_theorem_3_1_split_simulation():
     assert max_abs_z(simulate(lp, 5), lp) < Z_MAX
 
 
+@pytest.mark.parametrize(
+    "name, key, options",
+    [
+        ("accumulate, a = 0, n = 20", 6, dict(real_fraction=0.0, sample_size=20)),
+        ("accumulate, a = 0.1, n = 100", 7, dict(real_fraction=0.1, sample_size=100)),
+        (
+            "accumulate, split a = 0.25, n_t = 30 (t+1)^0.5, weights 0.9^t",
+            8,
+            dict(real_fraction=0.25, sample_size=jc.schedules.power(30, 0.5), mixing="split",
+                 pool_weights=jc.schedules.geometric(1.0, 0.9)),
+        ),
+    ],
+)
+def test_accumulating_pool_simulation(name, key, options):
+    lp = loop(pool="accumulate", **options)
+    assert max_abs_z(simulate(lp, key), lp) < Z_MAX, name
+
+
+def test_accumulating_pool_by_hand():
+    # K = 2, theta* = (1/2, 1/2), n = 2, a = 0, by enumeration: R_0 = 1/4 and
+    # R_1 = 1/2 * 1/2 (point mass kept) + 1/2 * 1/2 * 1/8 (balanced start, then
+    # counts (1, 1) + Multinomial(2, (1/2, 1/2)) over 4 tokens) = 9/32.
+    model = Categorical(num_categories=2)
+    lp = jc.Loop(model, generations=1, real_fraction=0.0, sample_size=2, pool="accumulate")
+    r = jc.theory.expected(lp, model.params(probs=[0.5, 0.5]), "param_sq_error")
+    np.testing.assert_allclose(r, [0.25, 9 / 32], rtol=1e-15)
+
+
+def test_accumulating_pool_equals_replace_when_old_data_weighs_nothing():
+    # w_t = 10^(10 t): each generation outweighs all earlier ones by ~1e10, so the pool is
+    # (up to 1e-10 relative) the newest generation's data alone, i.e. the replacing pool.
+    for mixing in ("iid", "split"):
+        options = dict(generations=20, real_fraction=0.3, sample_size=jc.schedules.power(20, 0.5), mixing=mixing)
+        replace = jc.theory.expected(loop(**options), TRUTH, "param_sq_error")
+        heavy = loop(pool="accumulate", pool_weights=jc.schedules.geometric(1.0, 1e10), **options)
+        np.testing.assert_allclose(jc.theory.expected(heavy, TRUTH, "param_sq_error"), replace, rtol=1e-8)
+
+
 # ----------------------------------------------------------------------------------------
 # What is not known, and bad input.
 
@@ -180,9 +218,9 @@ def test_other_metrics_have_no_closed_form(metric):
         jc.theory.expected(loop(generations=3), TRUTH, metric)
 
 
-def test_accumulating_pool_has_no_closed_form():
-    with pytest.raises(NotImplementedError, match="pool='accumulate'"):
-        jc.theory.expected(loop(generations=3, pool="accumulate"), TRUTH, "param_sq_error")
+def test_subsampling_pool_has_no_closed_form():
+    with pytest.raises(NotImplementedError, match="pool='accumulate-subsample'"):
+        jc.theory.expected(loop(generations=3, pool="accumulate-subsample"), TRUTH, "param_sq_error")
 
 
 def test_bad_arguments():

@@ -1,5 +1,6 @@
-r"""Closed forms for :class:`~jcollapse.models.Categorical` with ``pool="replace"``:
-Bakshi & Chakraborty's Theorem 3.1 (iid mixing) and our split-mixing analogue.
+r"""Closed forms for :class:`~jcollapse.models.Categorical`: Bakshi & Chakraborty's
+Theorem 3.1 (``pool="replace"``, iid mixing), our split-mixing analogue, and our
+recursion for the accumulating pool (both mixings).
 
 Notation (REFERENCE.md section 1): generation ``t`` draws ``n_t`` tokens, a share ``a_t``
 real (from ``theta*``) and the rest from the previous fit ``theta_hat_{t-1}``, and fits
@@ -49,6 +50,25 @@ real tokens adds noise. Both agree for ``a = 0`` and ``a = 1``.
 With ``a = 0`` (both mixings, ``rho = 1 - 1/n``): ``R_t = c (1 - (1 - 1/n)^(t+1)) -> c =
 1 - ||theta*||^2``, the expected squared distance from ``theta*`` of a point mass at a
 category drawn from ``theta*``: the collapse limit.
+
+**Accumulating pool [derived].** With ``pool="accumulate"`` and weights ``w_s``, the fit is
+``theta_hat_t = sum_{s<=t} w_s C_s / W_t``, ``W_t = sum_{s<=t} w_s n_s``, i.e.
+``theta_hat_t = (W_{t-1} theta_hat_{t-1} + w_t C_t) / W_t``. Write the new counts as
+``C_t - n theta* = m (theta_hat_{t-1} - theta*) + xi_t`` with ``xi_t`` of mean zero given the
+past: ``m = n (1 - a)`` for iid mixing and ``m = s`` for split. With ``e_t = theta_hat_t -
+theta*``,
+
+    e_t = rho_t e_{t-1} + (w_t / W_t) xi_t,      rho_t = (W_{t-1} + w_t m_t) / W_t,
+
+and by (i), (ii) the noise has ``E ||xi_t||^2 = n c - v_t R_{t-1}`` with ``v = n (1 - a)^2``
+(iid: ``n (1 - E||q_t||^2)``) or ``v = s`` (split: ``r c + s (c - R_{t-1})``), so
+
+    R_t = rho_t^2 R_{t-1} + (w_t / W_t)^2 (n_t c - v_t R_{t-1}).
+
+The replacing pool is the case ``W_{t-1} = 0``, ``w_t = 1``, where this is the recursion
+above. With ``a = 0`` and equal weights and sizes, ``R_t = R_{t-1} + (c - R_{t-1}) n /
+W_t^2`` grows by ``O(1/t^2)`` per generation: bounded, no collapse (Gerstgrasser et al.'s
+observation for accumulating data, here exactly).
 """
 
 from __future__ import annotations
@@ -143,6 +163,31 @@ def fixed_point(truth, real_fraction: float, sample_size: int, mixing: str = "ii
     raise ValueError(f"mixing must be 'iid' or 'split'; got {mixing!r}")
 
 
+def _recursion(loop: Loop, probs: np.ndarray) -> np.ndarray:
+    """``R_t`` by the derived recursion of the module docstring, for either pool and mixing."""
+    c = 1.0 - probs @ probs
+    n = np.asarray(loop.sample_size, dtype=np.float64)
+    a = np.array(loop.real_fraction, dtype=np.float64)
+    a[0] = 1.0
+    if loop.mixing == "split":
+        s = n - split_real_counts(loop.real_fraction, loop.sample_size)
+        s[0] = 0.0
+        carried, noise_drop = s, s
+    else:
+        carried, noise_drop = n * (1 - a), n * (1 - a) ** 2
+    w = np.asarray(loop.pool_weights, dtype=np.float64)
+    pooled = np.cumsum(w * n) if loop.pool == "accumulate" else np.zeros_like(n)
+    out = np.empty_like(n)
+    previous, before = 0.0, 0.0
+    for t in range(n.shape[0]):
+        weight, total = (w[t], pooled[t]) if loop.pool == "accumulate" else (1.0, n[t])
+        rho = (before + weight * carried[t]) / total
+        previous = rho**2 * previous + (weight / total) ** 2 * (n[t] * c - noise_drop[t] * previous)
+        before = pooled[t]
+        out[t] = previous
+    return out
+
+
 def theorem_3_1(loop: Loop, truth, form: str = "derived") -> np.ndarray:
     """``R_t = E ||theta_hat_t - theta*||^2`` for every generation, float64.
 
@@ -181,25 +226,15 @@ def theorem_3_1(loop: Loop, truth, form: str = "derived") -> np.ndarray:
     if form == "paper" and loop.mixing != "iid":
         raise ValueError("form='paper' is Theorem 3.1, for mixing='iid'; use form='derived' for split")
     probs = _truth_probs(model, truth)
+    if form == "derived":
+        return _recursion(loop, probs)
     c = 1.0 - probs @ probs
     n = np.asarray(loop.sample_size, dtype=np.float64)
     a = np.array(loop.real_fraction, dtype=np.float64)
-    a[0] = 1.0
-    if loop.mixing == "split":
-        s = n - split_real_counts(loop.real_fraction, loop.sample_size)
-        s[0] = 0.0
-        coefficient = (s * s - s) / (n * n)
-    else:
-        coefficient = (1 - a) ** 2 * (1 - 1 / n)
     out = np.empty_like(n)
-    r_0 = c / n[0]
-    previous = 0.0
-    for t in range(n.shape[0]):
-        if form == "paper":
-            previous = r_0 if t == 0 else (n[0] / n[t]) * r_0 + ((n[t] - 1) / n[t]) * (1 - a[t]) ** 2 * previous
-        else:
-            previous = coefficient[t] * previous + c / n[t]
-        out[t] = previous
+    out[0] = c / n[0]
+    for t in range(1, n.shape[0]):
+        out[t] = (n[0] / n[t]) * out[0] + ((n[t] - 1) / n[t]) * (1 - a[t]) ** 2 * out[t - 1]
     return out
 
 
@@ -231,3 +266,31 @@ def categorical_replace(loop: Loop, truth) -> dict[str, np.ndarray]:
     ```
     """
     return {"param_sq_error": theorem_3_1(loop, truth)}
+
+
+@register(Categorical, pool="accumulate", mixing=("iid", "split"), metrics=("param_sq_error",))
+def categorical_accumulate(loop: Loop, truth) -> dict[str, np.ndarray]:
+    """Expected ``param_sq_error`` of :class:`~jcollapse.models.Categorical` with
+    ``pool="accumulate"`` and any ``pool_weights``, ``a_t`` and ``n_t`` [derived; the
+    recursion ``R_t = rho_t^2 R_{t-1} + (w_t/W_t)^2 (n_t c - v_t R_{t-1})`` of the module
+    docstring].
+
+    **Arguments:**
+
+    - `loop`: a loop with a ``Categorical`` model and ``pool="accumulate"``.
+    - `truth`: ``loop.model.params(probs=...)``.
+
+    **Returns:**
+
+    ``{"param_sq_error": [G + 1]}``, float64.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> model = jc.models.Categorical(num_categories=2)
+    >>> loop = jc.Loop(model, generations=2, real_fraction=0.0, sample_size=2, pool="accumulate")
+    >>> jc.theory.expected(loop, model.params(probs=[0.5, 0.5]), "param_sq_error")
+    array([0.25      , 0.28125   , 0.29340278])
+
+    ```
+    """
+    return {"param_sq_error": _recursion(loop, _truth_probs(loop.model, truth))}
