@@ -46,6 +46,33 @@ def new_figure(rows: int, cols: int, *, width: float = 5.2, height: float = 3.6)
     return fig, axes
 
 
+def wants_log(curves: Sequence, width: float = 2.0) -> bool:
+    """Whether to draw `curves` on a logarithmic axis: when their means and upper band
+    edges (``mean + width * sem``) span more than a factor of 4.
+
+    **Arguments:**
+
+    - `curves`: objects with ``mean`` and ``sem`` arrays (e.g.
+      :class:`jcollapse.experiments._curves.Curve`).
+    - `width`: half-width of the band in standard errors.
+
+    **Returns:**
+
+    A bool.
+
+    ```python
+    >>> from types import SimpleNamespace as Curve
+    >>> import numpy as np
+    >>> wants_log([Curve(mean=np.array([1.0, 100.0]), sem=np.zeros(2))])
+    True
+
+    ```
+    """
+    values = np.concatenate([np.concatenate([c.mean, c.mean + width * c.sem]) for c in curves])
+    values = values[np.isfinite(values) & (values > 0)]
+    return bool(values.size > 0 and values.max() / values.min() > 4)
+
+
 def band_plot(
     ax,
     t: np.ndarray,

@@ -34,6 +34,7 @@ import numpy as np
 
 from .._atomic import atomic_directory
 from ..simulate import _check_count
+from ._curves import Curve, summarize, theory_or_none
 from ._report import format_number, machine_facts
 
 #: Number of generations after generation 0.
@@ -140,49 +141,6 @@ def configs() -> tuple[Config, ...]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Curve:
-    """One metric of one configuration over generations ``t = 0..G``.
-
-    **Fields:**
-
-    - `config`, `metric`.
-    - `mean`, `sem`: mean over healthy seeds and its standard error, ``[G + 1]``.
-    - `median`, `q05`, `q95`: median and 5 % / 95 % quantiles over healthy seeds.
-    - `theory`: :func:`jcollapse.theory.expected`, or ``None`` where no closed form exists.
-    - `seeds`: seeds simulated; `failed`: seeds with a non-zero status flag (excluded
-      from the statistics).
-    """
-
-    config: Config
-    metric: str
-    mean: np.ndarray
-    sem: np.ndarray
-    median: np.ndarray
-    q05: np.ndarray
-    q95: np.ndarray
-    theory: Optional[np.ndarray]
-    seeds: int
-    failed: int
-
-    @property
-    def z(self) -> float:
-        """``(mean - theory) / sem`` at the last generation; NaN without theory.
-
-        ```python
-        >>> import numpy as np
-        >>> one = np.ones(2)
-        >>> Curve(Config("mle", 0.0, "fixed"), "variance", one * 1.1, one * 0.1,
-        ...       one, one, one, one, 10, 0).z
-        1.0000000000000009
-
-        ```
-        """
-        if self.theory is None:
-            return float("nan")
-        return float((self.mean[-1] - self.theory[-1]) / self.sem[-1])
-
-
-@dataclasses.dataclass(frozen=True)
 class DemoResult:
     """Everything :func:`simulate_demo` measured.
 
@@ -213,15 +171,6 @@ class DemoResult:
             if curve.config == config and curve.metric == metric:
                 return curve
         raise KeyError(f"no curve for {config.label!r} and metric {metric!r}")
-
-
-def _theory(loop, truth, metric: str) -> Optional[np.ndarray]:
-    import jcollapse as jc
-
-    try:
-        return np.asarray(jc.theory.expected(loop, truth, metric), dtype=np.float64)
-    except NotImplementedError:
-        return None
 
 
 def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int = 0) -> DemoResult:
@@ -263,31 +212,11 @@ def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int =
         truth = loop.model.params(mean=0.0, cov=[[1.0]])
         config_key = jax.random.fold_in(jax.random.key(key), index)
         run = jc.simulate(loop, truth, key=config_key, seeds=seeds)
-        healthy = ~run.failed
-        for metric in METRICS:
-            values = np.asarray(run.metrics[metric], dtype=np.float64)[healthy]
-            count = values.shape[0]
-            if count:
-                mean = values.mean(axis=0)
-                sem = values.std(axis=0, ddof=1) / np.sqrt(count) if count > 1 else np.full_like(mean, np.nan)
-                q05, median, q95 = np.quantile(values, [0.05, 0.5, 0.95], axis=0)
-            else:
-                mean = sem = q05 = median = q95 = np.full(generations + 1, np.nan)
-            curves.append(
-                Curve(config, metric, mean, sem, median, q05, q95, _theory(loop, truth, metric),
-                      seeds=seeds, failed=int(run.failed.sum()))
-            )
+        curves += [summarize(run, config, metric, theory_or_none(loop, truth, metric)) for metric in METRICS]
     return DemoResult(tuple(curves), seeds, generations, key, time.perf_counter() - start)
 
 
 # --------------------------------------------------------------------------- figures
-
-
-def _wants_log(curves: list[Curve]) -> bool:
-    """Log scale when the curves span more than a factor of 4, else linear."""
-    values = np.concatenate([np.concatenate([c.mean, c.mean + BAND_SE * c.sem]) for c in curves])
-    values = values[np.isfinite(values) & (values > 0)]
-    return values.size > 0 and values.max() / values.min() > 4
 
 
 def _metric_figure(result: DemoResult, metric: str):
@@ -299,7 +228,7 @@ def _metric_figure(result: DemoResult, metric: str):
         for col, growth in enumerate(GROWTHS):
             ax = axes[row, col]
             curves = [result.curve(Config(estimator, a, growth), metric) for a in REAL_FRACTIONS]
-            ax.set_yscale("log" if _wants_log(curves) else "linear")
+            ax.set_yscale("log" if _figures.wants_log(curves, BAND_SE) else "linear")
             for i, (a, curve) in enumerate(zip(REAL_FRACTIONS, curves)):
                 _figures.band_plot(ax, t, curve.mean, curve.sem, theory=curve.theory,
                                    label=f"$a={a:g}$", colour=_figures.COLOURS[i], width=BAND_SE)
