@@ -22,6 +22,9 @@ def _truth(model, dim):
     if isinstance(model, jc.models.Categorical):
         # A zero category (it must never be drawn) and a small one (often lost: KL = +inf).
         return model.params(probs=np.array([0.35, 0.0, 0.3, 0.2, 0.1, 0.05]))
+    if isinstance(model, jc.models.MarkovChain):
+        # A zero transition (1 -> 0): it must never be drawn.
+        return model.params(transition=[[0.5, 0.3, 0.2], [0.0, 0.6, 0.4], [0.3, 0.3, 0.4]], initial=[0.2, 0.5, 0.3])
     if dim == 1:
         return model.params(mean=0.5, cov=[[1.5]])
     cov = np.eye(3) + 0.3 * np.ones((3, 3)) if dim == 3 else COV2
@@ -46,6 +49,11 @@ CASES = {
     "categorical6-exact-replace-iid": (jc.models.Categorical(num_categories=6), 6, "exact", "replace", "iid"),
     # Categorical, raw path: inverse-CDF sampling, scatter-add counts, weighted merges.
     "categorical6-raw-accumulate-split": (jc.models.Categorical(num_categories=6), 6, "raw", "accumulate", "split"),
+    # Markov chain, exact path: per-row multinomials in a scan, the stationary
+    # distribution's while loop of pairwise matmuls (lanes stop at different squarings).
+    "markov3-exact-accumulate-iid": (
+        jc.models.MarkovChain(num_states=3, sequence_length=4), 3, "exact", "accumulate", "iid"
+    ),
 }
 #: Metrics that may legitimately be +inf (KL once a true category is lost).
 MAY_BE_INFINITE = {"kl"}

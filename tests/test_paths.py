@@ -36,6 +36,10 @@ CONFIGS = {
         jc.models.Categorical(num_categories=6),
         dict(mixing="split", pool="accumulate", pool_weights=jc.schedules.geometric(1.0, 0.8)),
     ),
+    "markov-iid-accumulate": (
+        jc.models.MarkovChain(num_states=3, sequence_length=5),
+        dict(mixing="iid", pool="accumulate", pool_weights=jc.schedules.geometric(1.0, 0.8)),
+    ),
 }
 N_COMPARISONS = sum(len(m.metric_names) * len(CHECKED) for m, _ in CONFIGS.values())
 FAMILY_ALPHA = 1e-3
@@ -46,6 +50,11 @@ def _truth(model):
     if isinstance(model, jc.models.Categorical):
         # One zero category; with n ~ 10, the 0.05 category is often lost (KL = +inf).
         return model.params(probs=[0.35, 0.0, 0.3, 0.2, 0.1, 0.05])
+    if isinstance(model, jc.models.MarkovChain):
+        # One zero transition (1 -> 0); the initial law starts most sequences in state 1.
+        return model.params(
+            transition=[[0.5, 0.3, 0.2], [0.0, 0.6, 0.4], [0.3, 0.3, 0.4]], initial=[0.2, 0.5, 0.3]
+        )
     return model.params(mean=MEAN2, cov=COV2)
 
 

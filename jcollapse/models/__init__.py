@@ -4,6 +4,7 @@ from ._base import AbstractExactModel, AbstractModel, AbstractStatistics
 from ._categorical import Categorical, CategoricalParams
 from ._counts import CountStatistics
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
+from ._markov import MarkovChain, MarkovChainParams
 from ._moments import MomentStatistics
 
 __all__ = [
@@ -16,5 +17,7 @@ __all__ = [
     "Gaussian",
     "GaussianMean",
     "GaussianParams",
+    "MarkovChain",
+    "MarkovChainParams",
     "MomentStatistics",
 ]
