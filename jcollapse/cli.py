@@ -1,7 +1,8 @@
 """The ``jcollapse`` command.
 
 ```
-jcollapse demo [--out DIR] [--seeds N] [--generations G]
+jcollapse demo [--out DIR] [--seeds N] [--generations G] [--key K]
+jcollapse reproduce NAME [--out DIR] [--seeds N] [--generations G] [--key K]
 ```
 
 Arguments are validated before anything is simulated or written; a bad value exits with
@@ -32,6 +33,19 @@ def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser, started
     try:
         demo.run(args.out, seeds=args.seeds, generations=args.generations, key=args.key,
                  started=started, log=sys.stderr)
+    except ValueError as error:
+        parser.error(str(error))
+    return 0
+
+
+def _run_reproduction(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
+    from .experiments import REPRODUCTIONS
+
+    module = REPRODUCTIONS[args.name]
+    try:
+        module.run(args.out or f"out/{args.name}", seeds=args.seeds or module.SEEDS,
+                   generations=args.generations or module.GENERATIONS, key=args.key,
+                   started=started, log=sys.stderr)
     except ValueError as error:
         parser.error(str(error))
     return 0
@@ -74,6 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"generations after generation 0, >= 1 (default: {GENERATIONS})")
     demo.add_argument("--key", type=int, default=0, help="PRNG seed: jax.random.key(KEY) (default: 0)")
     demo.set_defaults(handler=_run_demo)
+
+    from .experiments import REPRODUCTIONS
+
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="reproduce a paper's experiments: figures, tables and summary.md",
+        description="Run one paper's reproduction (see jcollapse/experiments/) and write its figures, "
+                    "CSV tables and summary.md into --out, atomically.",
+    )
+    reproduce.add_argument("name", choices=sorted(REPRODUCTIONS), metavar="NAME",
+                           help=f"the reproduction: {', '.join(sorted(REPRODUCTIONS))}")
+    reproduce.add_argument("--out", metavar="DIR", help="output directory, replaced if it exists (default: out/NAME)")
+    reproduce.add_argument("--seeds", type=_positive_int, metavar="N",
+                           help="seeds per configuration, >= 1 (default: the paper's, e.g. 100)")
+    reproduce.add_argument("--generations", type=_positive_int, metavar="G",
+                           help="generations after generation 0, >= 1 (default: the paper's, e.g. 200)")
+    reproduce.add_argument("--key", type=int, default=0, help="PRNG seed: jax.random.key(KEY) (default: 0)")
+    reproduce.set_defaults(handler=_run_reproduction)
     return parser
 
 

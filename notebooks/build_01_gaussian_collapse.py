@@ -8,13 +8,10 @@ Edit the cells here, not in the ``.ipynb``, and rebuild.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _build import main
 
 HERE = Path(__file__).resolve().parent
 NOTEBOOK = HERE / "01_gaussian_collapse.ipynb"
@@ -186,56 +183,5 @@ print("same trajectories:", np.array_equal(small.metrics["variance"], run.metric
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    """The notebook, without outputs.
-
-    **Returns:**
-
-    An ``nbformat`` v4 notebook.
-
-    ```python
-    >>> len(build().cells) == len(CELLS)
-    True
-    ```
-    """
-    cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in CELLS]
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    return notebook
-
-
-def main(argv=None) -> int:
-    """Write the notebook, optionally executed (outputs stored).
-
-    **Arguments:**
-
-    - `argv`: command-line arguments (``--execute``).
-
-    **Returns:**
-
-    0.
-
-    ```python
-    >>> main([])  # doctest: +SKIP
-    0
-    ```
-    """
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--execute", action="store_true", help="run the notebook and store its outputs")
-    args = parser.parse_args(argv)
-    notebook = build()
-    if args.execute:
-        from nbclient import NotebookClient
-
-        with tempfile.TemporaryDirectory() as cwd:
-            NotebookClient(notebook, timeout=300, kernel_name="python3",
-                           resources={"metadata": {"path": cwd}}).execute()
-    nbformat.validate(notebook)
-    nbformat.write(notebook, NOTEBOOK)
-    print(f"wrote {NOTEBOOK}", file=sys.stderr)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(CELLS, NOTEBOOK, doc=__doc__.splitlines()[0]))

@@ -1,5 +1,19 @@
-"""Test-wide JAX settings: strict rank promotion, as DESIGN.md asks."""
+"""Test-wide JAX settings: strict rank promotion, as DESIGN.md asks, and a persistent
+compilation cache shared with the processes the tests start (notebook kernels, the CLI)."""
+
+import os
+from pathlib import Path
 
 import jax
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+# The notebooks and the command line run in their own processes and would compile the
+# same loops again; they inherit these variables and read the executables from disk.
+# The cache is keyed on the program, the compile options and the jax version, so a stale
+# entry is never used; it lives in the (git-ignored) checkout, so a clean clone starts empty.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "jax"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
+jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
+jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                  float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))

@@ -120,8 +120,12 @@ def band_plot(
         ax.plot(t, theory, color="black", linewidth=1.1, linestyle=(0, (4, 3)), alpha=0.85)
 
 
-def theory_legend_handle():
+def theory_legend_handle(label: str = "theory (closed form)"):
     """A legend handle for the dashed theory line (black, dashed).
+
+    **Arguments:**
+
+    - `label`: the legend text.
 
     **Returns:**
 
@@ -135,7 +139,7 @@ def theory_legend_handle():
     """
     from matplotlib.lines import Line2D
 
-    return Line2D([], [], color="black", linewidth=1.1, linestyle="--", label="theory (closed form)")
+    return Line2D([], [], color="black", linewidth=1.1, linestyle="--", label=label)
 
 
 def finish_legend(ax, *, extra: Sequence = (), loc: str = "best") -> None:

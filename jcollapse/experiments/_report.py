@@ -51,3 +51,26 @@ def format_number(value: float, digits: int, fixed: bool = False) -> str:
     if not np.isfinite(value):
         return "—"
     return f"{value:+.{digits}f}" if fixed else f"{value:.{digits}g}"
+
+
+def summary_markdown_tail(runtime: dict[str, float]) -> str:
+    """The "Machine and runtime" section that ends every experiment's ``summary.md``.
+
+    **Arguments:**
+
+    - `runtime`: labelled wall times in seconds.
+
+    **Returns:**
+
+    Markdown text ending with a newline.
+
+    ```python
+    >>> summary_markdown_tail({"total": 1.25}).splitlines()[0]
+    '## Machine and runtime'
+
+    ```
+    """
+    lines = ["## Machine and runtime", ""]
+    lines += [f"- {label}: {value}" for label, value in machine_facts()]
+    lines += [f"- {label}: {seconds:.1f} s" for label, seconds in runtime.items()]
+    return "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ import numpy as np
 from .._atomic import atomic_directory
 from ..simulate import _check_count
 from ._curves import Curve, summarize, theory_or_none
-from ._report import format_number, machine_facts
+from ._report import format_number, summary_markdown_tail
 
 #: Number of generations after generation 0.
 GENERATIONS = 200
@@ -433,10 +433,7 @@ def summary_markdown(result: DemoResult, *, runtime: dict[str, float]) -> str:
     lines += ["", "## Figures", ""]
     for name, caption in FIGURES.items():
         lines += [f"![{name}]({name})", "", f"*{caption}*", ""]
-    lines += ["## Machine and runtime", ""]
-    lines += [f"- {label}: {value}" for label, value in machine_facts()]
-    lines += [f"- {label}: {seconds:.1f} s" for label, seconds in runtime.items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + summary_markdown_tail(runtime)
 
 
 def run(

@@ -5,7 +5,8 @@ Closed forms live in one private module per model family and register themselves
 """
 
 from . import _categorical, _gaussian  # noqa: F401  (register the closed forms)
-from ._categorical import collapse_limit, fixed_point, theorem_3_1
+from ._markov import expected_visits, markov_row_heuristic
+from ._categorical import collapse_limit, fixed_point, power_schedule_regime, theorem_3_1
 from ._gaussian import gaussian_moments, split_real_fraction
 from ._registry import Entry, available, expected, register
 
@@ -14,8 +15,11 @@ __all__ = [
     "available",
     "collapse_limit",
     "expected",
+    "expected_visits",
     "fixed_point",
     "gaussian_moments",
+    "markov_row_heuristic",
+    "power_schedule_regime",
     "register",
     "split_real_fraction",
     "theorem_3_1",

@@ -294,3 +294,53 @@ def categorical_accumulate(loop: Loop, truth) -> dict[str, np.ndarray]:
     ```
     """
     return {"param_sq_error": _recursion(loop, _truth_probs(loop.model, truth))}
+
+
+def power_schedule_regime(decay: float, growth: float) -> str:
+    """Where ``R_t`` goes under ``a_t = a (t+1)^-decay`` and ``n_t = n (t+1)^growth`` (pool
+    "replace", iid mixing, any ``0 < a <= 1``, ``n >= 1``) as ``t -> infinity`` [derived].
+
+    From the derived form ``R_t = rho_t R_{t-1} + c/n_t``, ``rho_t = (1-a_t)^2 (1-1/n_t)``,
+    ``1 - rho_t ~ 2 a_t + 1/n_t``:
+
+    - ``decay <= 1``: ``sum a_t = infinity``, so the recursion forgets its start and tracks
+      its moving fixed point ``c / (n_t (1 - rho_t)) ~ c / (2 a_t n_t + 1)``, which depends
+      on ``a_t n_t ~ (t+1)^(growth - decay)``: **recovery** (``R_t -> 0``) if
+      ``growth > decay``; **collapse** (``R_t -> c = 1 - ||theta*||^2``) if
+      ``growth < decay``; **bounded** (a limit strictly between) if they are equal.
+    - ``decay > 1``: ``sum a_t < infinity`` and ``prod (1 - a_t)^2 > 0``, so ``R_t`` never
+      reaches 0 (``R_t >= R_0 prod rho_s``): with ``growth <= 1`` the synthetic
+      drift ``sum 1/n_t = infinity`` wins, **collapse**; with ``growth > 1`` it converges to
+      a limit in ``(0, c)``, **bounded**.
+
+    So recovery needs ``a_t n_t -> infinity`` *and* ``sum a_t = infinity``; this sharpens
+    REFERENCE.md's heuristic ``R_t ~ n_0 R_0 / (2 a_t n_t)``. At a finite ``G`` the
+    boundary is blurred by ``log``-slow transients near ``growth = decay``.
+
+    **Arguments:**
+
+    - `decay`: exponent ``>= 0`` of ``a_t``.
+    - `growth`: exponent ``>= 0`` of ``n_t``.
+
+    **Returns:**
+
+    ``"recovery"``, ``"collapse"`` or ``"bounded"``.
+
+    **Raises:**
+
+    `ValueError` for a negative or non-finite exponent.
+
+    ```python
+    >>> power_schedule_regime(0.5, 1.0), power_schedule_regime(1.0, 0.5), power_schedule_regime(1.5, 2.0)
+    ('recovery', 'collapse', 'bounded')
+
+    ```
+    """
+    for name, value in (("decay", decay), ("growth", growth)):
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite exponent >= 0; got {value!r}")
+    if decay <= 1:
+        if growth > decay:
+            return "recovery"
+        return "collapse" if growth < decay else "bounded"
+    return "bounded" if growth > 1 else "collapse"

@@ -1,0 +1,142 @@
+"""``jcollapse reproduce bakshi-chakraborty``: outputs, tables, atomicity, argument errors, and
+the phase diagram's claim — simulation separates collapse from recovery where the theory
+says it should.
+
+Monte-Carlo checks: fixed keys, |z| < 4 with the SE of the run.
+"""
+
+import csv
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+import jcollapse as jc
+from jcollapse import cli
+from jcollapse.experiments import bakshi_chakraborty as bc
+from jcollapse.experiments._bakshi_report import FIGURES
+
+SEEDS, GENERATIONS = 16, 12
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bc") / "nested" / "bc"
+    argv = ["reproduce", "bakshi-chakraborty", "--out", str(out), "--seeds", str(SEEDS),
+            "--generations", str(GENERATIONS), "--key", "3"]
+    assert cli.main(argv) == 0
+    return out
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_writes_every_file_and_nothing_else(out):
+    assert {p.name for p in out.iterdir()} == set(FIGURES) | {"final_errors.csv", "phase_diagram.csv", "summary.md"}
+    for name in FIGURES:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in out.parent.iterdir()] == ["bc"]  # no temporary directory left
+
+
+def test_final_errors_table(out):
+    rows = _rows(out / "final_errors.csv")
+    expected = [(c.study, m) for c in bc.configs() for m in bc.METRICS[c.study]]
+    assert [(r["study"], r["metric"]) for r in rows] == expected
+    for row in rows:
+        assert int(row["seeds"]) == SEEDS and int(row["failed"]) == 0
+        assert float(row["sem"]) >= 0
+        if row["theory_kind"] == "exact":
+            assert abs(float(row["z"])) < 4, row
+    kinds = {(r["study"], r["metric"]): r["theory_kind"] for r in rows}
+    assert kinds[("schedules", "param_sq_error")] == "exact"
+    assert kinds[("pools", "param_sq_error")] == "exact"
+    assert kinds[("markov", "param_sq_error")] == "heuristic"
+    assert kinds[("gaussian", "mean_sq_error")] == "exact"
+    assert kinds[("schedules", "tv")] == ""
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert summary.count("\n| schedules |") == 16 and "## Machine and runtime" in summary
+    assert "jax.random.key(3)" in summary
+
+
+def test_phase_table_matches_the_grid(out):
+    rows = _rows(out / "phase_diagram.csv")
+    grid = [(float(r["decay"]), float(r["growth"])) for r in rows]
+    assert grid == [(d, g) for d in bc.EXPONENTS for g in bc.EXPONENTS]
+    for row in rows:
+        assert row["regime"] == jc.theory.power_schedule_regime(float(row["decay"]), float(row["growth"]))
+
+
+# The claim of the phase diagram, at the paper's G = 200: in cells away from the boundary,
+# simulation agrees with Theorem 3.1 and lands on the side the asymptotic regime predicts.
+CELLS = [(0.25, 1.0, "recovery"), (0.5, 1.5, "recovery"), (1.0, 0.25, "collapse"), (1.75, 0.5, "collapse"),
+         (0.5, 0.5, "bounded"), (1.75, 2.0, "bounded")]
+
+
+@pytest.mark.parametrize("index", range(len(CELLS)))
+def test_phase_cells_fall_where_the_theory_says(index):
+    decay, growth, regime = CELLS[index]
+    assert jc.theory.power_schedule_regime(decay, growth) == regime
+    loop = bc.phase_loop(decay, growth, generations=200)
+    truth = bc.truth("phase")
+    run = jc.simulate(loop, truth, key=jax.random.key(100 + index), seeds=64)
+    expected = jc.theory.expected(loop, truth, "param_sq_error")
+    mean, sem = run.mean("param_sq_error")[-1], run.sem("param_sq_error")[-1]
+    assert abs(mean - expected[-1]) < 4 * sem
+    ratio, ratio_sem = mean / expected[0], sem / expected[0]
+    if regime == "recovery":
+        assert ratio + 4 * ratio_sem < 0.5
+    elif regime == "collapse":
+        assert ratio - 4 * ratio_sem > 2
+    else:  # bounded: within a factor 2 of R_0 at G = 200
+        assert 0.5 < ratio - 4 * ratio_sem and ratio + 4 * ratio_sem < 2
+
+
+def test_regimes_are_the_long_run_trend_of_theorem_3_1():
+    # Theory only, G = 2000 (n_t up to 100 * 2001^1.5 < 2^24): away from the boundaries,
+    # recovery cells keep falling and collapse cells keep rising toward 1 - ||theta*||^2.
+    truth = bc.truth("phase")
+    c = jc.theory.collapse_limit(truth)
+    exponents = (0.0, 0.5, 1.0, 1.5)
+    for decay in exponents:
+        for growth in exponents:
+            r = jc.theory.expected(bc.phase_loop(decay, growth, 2000), truth, "param_sq_error")
+            regime = jc.theory.power_schedule_regime(decay, growth)
+            if regime == "recovery" and growth - decay >= 0.5:
+                assert r[2000] < r[200] < r[0], (decay, growth)
+            elif regime == "collapse" and decay - growth >= 0.5:
+                assert r[0] < r[200] < r[2000] < c, (decay, growth)
+
+
+def test_regime_rejects_bad_exponents():
+    with pytest.raises(ValueError, match="decay must be a finite exponent >= 0"):
+        jc.theory.power_schedule_regime(-1.0, 0.5)
+    with pytest.raises(ValueError, match="growth must be a finite exponent"):
+        jc.theory.power_schedule_regime(0.5, np.nan)
+
+
+def test_bad_arguments_write_nothing(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["reproduce", "bakshi-chakraborty", "--out", str(tmp_path / "x"), "--seeds", "0"])
+    assert exit.value.code == 2
+    assert "--seeds: must be an integer >= 1; got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "no-such-paper", "--out", str(tmp_path / "y")])
+    assert "invalid choice: 'no-such-paper'" in capsys.readouterr().err
+    (tmp_path / "file").write_text("keep")
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "bakshi-chakraborty", "--out", str(tmp_path / "file"), "--seeds", "2"])
+    assert "exists and is a file" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"exponents must be .* in \[0, 3\]"):
+        bc.simulate_experiment(seeds=2, generations=2, exponents=(0.5, 4.0))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    assert (tmp_path / "file").read_text() == "keep"
+
+
+def test_console_script_help():
+    result = subprocess.run([sys.executable, "-m", "jcollapse.cli", "reproduce", "--help"],
+                            capture_output=True, text=True, check=True)
+    assert "bakshi-chakraborty" in result.stdout
