@@ -32,19 +32,11 @@ def _a_label(label: str) -> str:
 def _curve_grid(result: Result, study: str, labels, title: str, theory_label: str):
     metrics = METRICS[study]
     fig, axes = _figures.new_figure(len(metrics), len(GROWTHS), height=3.2)
-    t = np.arange(result.generations + 1)
     for row, metric in enumerate(metrics):
         for col, growth in enumerate(GROWTHS):
-            ax = axes[row, col]
             curves = [result.curve(Config(study, a, growth), metric) for a in labels]
-            ax.set_yscale("log" if _figures.wants_log(curves, BAND_SE) else "linear")
-            for i, (a, curve) in enumerate(zip(labels, curves)):
-                _figures.band_plot(ax, t, curve.mean, curve.sem, theory=curve.theory, label=_a_label(a),
-                                   colour=_figures.COLOURS[i], width=BAND_SE)
-            ax.set_title(f"{_METRIC_TITLES[metric]}, {_growth_title(growth, curves[0].config.scale)}", fontsize=10)
-            ax.set_xlabel("generation $t$")
-            ax.set_xlim(0, result.generations)
-            ax.grid(True, which="major", alpha=0.3)
+            _figures.curves_panel(axes[row, col], curves, [_a_label(a) for a in labels], width=BAND_SE,
+                                  title=f"{_METRIC_TITLES[metric]}, {_growth_title(growth, curves[0].config.scale)}")
     handles, _ = axes[0, 0].get_legend_handles_labels()
     handles.append(_figures.theory_legend_handle(theory_label))
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9,
@@ -56,20 +48,13 @@ def _curve_grid(result: Result, study: str, labels, title: str, theory_label: st
 def _pools_figure(result: Result):
     fig, axes = _figures.new_figure(1, 1, width=6.4, height=4.0)
     ax = axes[0, 0]
-    t = np.arange(result.generations + 1)
     keys = [(pool, a) for pool in ("replace", "accumulate") for a in ("0", "0.1")]
     curves = [result.curve(Config("pools", a, "fixed", pool), "param_sq_error") for pool, a in keys]
-    ax.set_yscale("log")
-    for i, ((pool, a), curve) in enumerate(zip(keys, curves)):
-        _figures.band_plot(ax, t, curve.mean, curve.sem, theory=curve.theory, label=f"{pool}, {_a_label(a)}",
-                           colour=_figures.COLOURS[i], width=BAND_SE)
-    ax.set_xlabel("generation $t$")
+    _figures.curves_panel(ax, curves, [f"{pool}, {_a_label(a)}" for pool, a in keys], width=BAND_SE,
+                          title=f"Aggregating all data versus replacing it (K={NUM_CATEGORIES}, n={SAMPLE_SIZE}, "
+                                f"{result.seeds} seeds)")
     ax.set_ylabel(_METRIC_TITLES["param_sq_error"])
-    ax.set_xlim(0, result.generations)
-    ax.grid(True, which="major", alpha=0.3)
     _figures.finish_legend(ax, extra=[_figures.theory_legend_handle("exact recursion")], loc="center right")
-    ax.set_title(f"Aggregating all data versus replacing it (K={NUM_CATEGORIES}, n={SAMPLE_SIZE}, "
-                 f"{result.seeds} seeds)", fontsize=10)
     return fig
 
 
@@ -185,7 +170,7 @@ def summary_markdown(result: Result) -> str:
 
     ```python
     >>> from jcollapse.experiments.bakshi_chakraborty import simulate_experiment
-    >>> summary_markdown(simulate_experiment(seeds=8, generations=4, exponents=(0.0,))).splitlines()[0]
+    >>> summary_markdown(simulate_experiment(seeds=8, generations=4, exponents=(0.0, 1.0))).splitlines()[0]
     '# Bakshi & Chakraborty, "From Collapse to Improvement": reproduction'
 
     ```

@@ -120,6 +120,42 @@ def band_plot(
         ax.plot(t, theory, color="black", linewidth=1.1, linestyle=(0, (4, 3)), alpha=0.85)
 
 
+def curves_panel(ax, curves: Sequence, labels: Sequence[str], *, title: str, width: float = 2.0) -> None:
+    """Draw several curves on one panel: each mean with a ``+- width * sem`` band and its
+    theory dashed, on a log axis when they span more than a factor of 4 (:func:`wants_log`).
+
+    **Arguments:**
+
+    - `ax`: a matplotlib ``Axes``.
+    - `curves`: objects with ``mean``, ``sem`` and ``theory`` (``None`` for none), all
+      over generations ``0..G``.
+    - `labels`: a legend label per curve.
+    - `title`: the panel's title.
+    - `width`: half-width of the bands in standard errors.
+
+    **Returns:**
+
+    ``None``; draws on `ax`.
+
+    ```python
+    >>> from types import SimpleNamespace as Curve
+    >>> import numpy as np
+    >>> fig, axes = new_figure(1, 1)
+    >>> curve = Curve(mean=np.ones(3), sem=np.zeros(3), theory=None)
+    >>> curves_panel(axes[0, 0], [curve], ["a = 0"], title="variance")
+
+    ```
+    """
+    t = np.arange(curves[0].mean.shape[0])
+    ax.set_yscale("log" if wants_log(curves, width) else "linear")
+    for i, (label, curve) in enumerate(zip(labels, curves)):
+        band_plot(ax, t, curve.mean, curve.sem, theory=curve.theory, label=label, colour=COLOURS[i], width=width)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("generation $t$")
+    ax.set_xlim(0, t[-1])
+    ax.grid(True, which="major", alpha=0.3)
+
+
 def theory_legend_handle(label: str = "theory (closed form)"):
     """A legend handle for the dashed theory line (black, dashed).
 

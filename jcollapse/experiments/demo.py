@@ -223,20 +223,13 @@ def _metric_figure(result: DemoResult, metric: str):
     from . import _figures
 
     fig, axes = _figures.new_figure(len(ESTIMATORS), len(GROWTHS), height=3.3)
-    t = np.arange(result.generations + 1)
     for row, estimator in enumerate(ESTIMATORS):
         for col, growth in enumerate(GROWTHS):
             ax = axes[row, col]
             curves = [result.curve(Config(estimator, a, growth), metric) for a in REAL_FRACTIONS]
-            ax.set_yscale("log" if _figures.wants_log(curves, BAND_SE) else "linear")
-            for i, (a, curve) in enumerate(zip(REAL_FRACTIONS, curves)):
-                _figures.band_plot(ax, t, curve.mean, curve.sem, theory=curve.theory,
-                                   label=f"$a={a:g}$", colour=_figures.COLOURS[i], width=BAND_SE)
-            ax.set_title(f"{_ESTIMATOR_TITLES[estimator]}, {_GROWTH_TITLES[growth]}", fontsize=10)
-            ax.set_xlabel("generation $t$")
+            _figures.curves_panel(ax, curves, [f"$a={a:g}$" for a in REAL_FRACTIONS], width=BAND_SE,
+                                  title=f"{_ESTIMATOR_TITLES[estimator]}, {_GROWTH_TITLES[growth]}")
             ax.set_ylabel(_METRIC_TITLES[metric])
-            ax.set_xlim(0, result.generations)
-            ax.grid(True, which="major", alpha=0.3)
     has_theory = any(c.theory is not None for c in result.curves if c.metric == metric)
     handles, _ = axes[0, 0].get_legend_handles_labels()
     handles += [_figures.theory_legend_handle()] if has_theory else []
