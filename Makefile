@@ -23,8 +23,10 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	$(VENV)/bin/jcollapse demo --out out/demo
 
+# Two workers (pytest-xdist), one file per worker at a time: most of the suite's time is
+# XLA compilation, which is single-threaded, so two cores halve it.
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q tests jcollapse --doctest-modules
+	$(PY) -m pytest -q -n 2 --dist loadfile tests jcollapse --doctest-modules
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

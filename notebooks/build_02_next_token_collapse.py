@@ -59,7 +59,7 @@ $R_\\infty = R_0\\,n/(n-(n-1)(1-a)^2)$ — bounded (no collapse), but never bett
 The exact-statistics path draws each generation's counts as one multinomial, so it costs
 $O(K)$ whatever $n$ is."""),
     ("code", """\
-SEEDS, G = 500, 100
+SEEDS, G = 300, 100
 loop = jc.Loop(model, generations=G, real_fraction=0.1, sample_size=100)
 start = time.perf_counter()
 run = jc.simulate(loop, truth, key=jax.random.key(0), seeds=SEEDS)
