@@ -161,9 +161,6 @@ def all_figures(result: Result) -> dict:
     }
 
 
-save = _figures.save
-
-
 def summary_markdown(result: Result) -> str:
     """``summary.md`` without its machine section: the setting, the table of final errors
     with standard errors and theory, the phase diagram's agreement, and the figures.

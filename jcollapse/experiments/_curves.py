@@ -73,6 +73,37 @@ class Curve:
         return float(np.max(np.abs(self.mean - self.theory)[usable] / self.sem[usable]))
 
 
+def find_curve(curves, config, metric: str) -> Curve:
+    """The curve of `config` and `metric` among `curves`.
+
+    **Arguments:**
+
+    - `curves`: :class:`Curve` objects.
+    - `config`, `metric`: what to look for (``config`` compared with ``==``).
+
+    **Returns:**
+
+    The first matching :class:`Curve`.
+
+    **Raises:**
+
+    `KeyError` naming `config` and `metric` if none matches.
+
+    ```python
+    >>> import numpy as np
+    >>> one = np.ones(1)
+    >>> curve = Curve("a=0", "variance", one, one, one, one, one, None, 1, 0)
+    >>> find_curve([curve], "a=0", "variance") is curve
+    True
+
+    ```
+    """
+    for curve in curves:
+        if curve.config == config and curve.metric == metric:
+            return curve
+    raise KeyError(f"no curve for {config!r} and metric {metric!r}")
+
+
 def theory_or_none(loop, truth, metric: str) -> Optional[np.ndarray]:
     """:func:`jcollapse.theory.expected` as float64, or ``None`` where no closed form is
     registered.

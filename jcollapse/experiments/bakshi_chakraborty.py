@@ -49,7 +49,7 @@ import numpy as np
 
 from .._atomic import atomic_directory
 from ..simulate import _check_count
-from ._curves import Curve, summarize, theory_or_none
+from ._curves import Curve, find_curve, summarize, theory_or_none
 
 #: Name of the command: ``jcollapse reproduce bakshi-chakraborty``.
 NAME = "bakshi-chakraborty"
@@ -72,7 +72,7 @@ MARKOV_STATES, MARKOV_LENGTH, MARKOV_SEQUENCES = 5, 20, 50
 #: Half-width of the plotted bands, in standard errors.
 BAND_SE = 2.0
 
-#: Real-fraction schedules of the curve studies: label -> (real_fraction spec factory).
+#: Labels of the real-fraction schedules of the curve studies (see ``_real_fraction``).
 REAL_FRACTIONS = ("0", "0.1", "(t+1)^-1/2", "1/(t+1)")
 #: Sample-size schedules of the curve studies.
 GROWTHS = ("fixed", "growing")
@@ -124,11 +124,16 @@ class Config:
         return MARKOV_SEQUENCES if self.study == "markov" else SAMPLE_SIZE
 
     @property
+    def sample_size_label(self) -> str:
+        """The sample-size schedule as text: ``"100"`` or ``"100(t+1)"``."""
+        return f"{self.scale}" if self.growth == "fixed" else f"{self.scale}(t+1)"
+
+    @property
     def label(self) -> str:
         """A short name, e.g. ``"a=0.1, n=100"`` (``"..., accumulate"`` for that pool)."""
-        n = f"n={self.scale}" if self.growth == "fixed" else f"n_t={self.scale}(t+1)"
+        n = "n" if self.growth == "fixed" else "n_t"
         pool = "" if self.pool == "replace" else f", {self.pool}"
-        return f"a={self.real_fraction}, {n}{pool}"
+        return f"a={self.real_fraction}, {n}={self.sample_size_label}{pool}"
 
     def loop(self, generations: int = GENERATIONS):
         """The :class:`jcollapse.Loop` of this configuration.
@@ -296,10 +301,7 @@ class Result:
 
     def curve(self, config: Config, metric: str) -> Curve:
         """The curve of `config` and `metric` (``KeyError`` if absent)."""
-        for curve in self.curves:
-            if curve.config == config and curve.metric == metric:
-                return curve
-        raise KeyError(f"no curve for {config} and {metric!r}")
+        return find_curve(self.curves, config, metric)
 
 
 def _check_exponents(exponents: Sequence[float]) -> tuple[float, ...]:
@@ -412,9 +414,9 @@ def final_rows(result: Result) -> list[dict]:
         config = curve.config
         heuristic = config.study == "markov" and curve.metric == "param_sq_error"
         kind = "" if curve.theory is None else ("heuristic" if heuristic else "exact")
-        n = f"{config.scale}" if config.growth == "fixed" else f"{config.scale}(t+1)"
         rows.append(dict(
-            study=config.study, real_fraction=config.real_fraction, sample_size=n, pool=config.pool,
+            study=config.study, real_fraction=config.real_fraction, sample_size=config.sample_size_label,
+            pool=config.pool,
             metric=curve.metric, mean=float(curve.mean[-1]), sem=float(curve.sem[-1]),
             theory=float("nan") if curve.theory is None else float(curve.theory[-1]),
             theory_kind=kind, z=curve.z, max_abs_z=curve.max_abs_z, seeds=curve.seeds, failed=curve.failed,
@@ -484,7 +486,8 @@ def run(
 
     ```
     """
-    from . import _bakshi_report as figures
+    from . import _bakshi_report as report
+    from ._figures import save
     from ._report import summary_markdown_tail
 
     started = time.perf_counter() if started is None else started
@@ -497,8 +500,8 @@ def run(
     result = simulate_experiment(seeds, generations, key, exponents=exponents, log=log)
     with atomic_directory(out) as tmp:
         figures_start = time.perf_counter()
-        for name, fig in figures.all_figures(result).items():
-            figures.save(fig, tmp / name)
+        for name, fig in report.all_figures(result).items():
+            save(fig, tmp / name)
         (tmp / "final_errors.csv").write_text(_csv(final_rows(result)), encoding="utf-8")
         (tmp / "phase_diagram.csv").write_text(_csv(phase_rows(result)), encoding="utf-8")
         runtime = {
@@ -506,7 +509,7 @@ def run(
             "figures": time.perf_counter() - figures_start,
             "total (from program start, JAX import included)": time.perf_counter() - started,
         }
-        text = figures.summary_markdown(result) + summary_markdown_tail(runtime)
+        text = report.summary_markdown(result) + summary_markdown_tail(runtime)
         (tmp / "summary.md").write_text(text, encoding="utf-8")
     if log is not None:
         print(f"  wrote {out}/ ({time.perf_counter() - started:.1f} s in total)", file=log, flush=True)

@@ -34,7 +34,7 @@ import numpy as np
 
 from .._atomic import atomic_directory
 from ..simulate import _check_count
-from ._curves import Curve, summarize, theory_or_none
+from ._curves import Curve, find_curve, summarize, theory_or_none
 from ._report import format_number, summary_markdown_tail
 
 #: Number of generations after generation 0.
@@ -167,10 +167,7 @@ class DemoResult:
 
         ```
         """
-        for curve in self.curves:
-            if curve.config == config and curve.metric == metric:
-                return curve
-        raise KeyError(f"no curve for {config.label!r} and metric {metric!r}")
+        return find_curve(self.curves, config, metric)
 
 
 def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int = 0) -> DemoResult:

@@ -175,15 +175,18 @@ def _recursion(loop: Loop, probs: np.ndarray) -> np.ndarray:
         carried, noise_drop = s, s
     else:
         carried, noise_drop = n * (1 - a), n * (1 - a) ** 2
-    w = np.asarray(loop.pool_weights, dtype=np.float64)
-    pooled = np.cumsum(w * n) if loop.pool == "accumulate" else np.zeros_like(n)
+    if loop.pool == "accumulate":  # W_t = sum_{s<=t} w_s n_s, and W_{t-1} before it
+        weight = np.asarray(loop.pool_weights, dtype=np.float64)
+        total = np.cumsum(weight * n)
+        before = np.concatenate([[0.0], total[:-1]])
+    else:  # replace: w_t = 1, W_t = n_t, nothing carried over
+        weight, total, before = np.ones_like(n), n, np.zeros_like(n)
+    rho = (before + weight * carried) / total
+    share = (weight / total) ** 2
     out = np.empty_like(n)
-    previous, before = 0.0, 0.0
+    previous = 0.0
     for t in range(n.shape[0]):
-        weight, total = (w[t], pooled[t]) if loop.pool == "accumulate" else (1.0, n[t])
-        rho = (before + weight * carried[t]) / total
-        previous = rho**2 * previous + (weight / total) ** 2 * (n[t] * c - noise_drop[t] * previous)
-        before = pooled[t]
+        previous = rho[t] ** 2 * previous + share[t] * (n[t] * c - noise_drop[t] * previous)
         out[t] = previous
     return out
 
