@@ -71,8 +71,9 @@ class Loop(eqx.Module):
       (exactly ``round(a_t n_t)`` real samples).
     - `pool_weights`: with ``pool="accumulate"`` only: weight of generation ``s``'s data
       (number, schedule or array; ``>= 0``, ``w_0 > 0``). Default: all 1.
-    - `path`: ``"auto"`` (exact statistics when the model has them and the pool allows,
-      else raw), ``"exact"`` or ``"raw"``. The exact path draws sufficient statistics
+    - `path`: ``"auto"`` (exact statistics when the model has them, the pool allows, and
+      the model estimates them cheaper than raw samples at the largest ``n_t``; else
+      raw), ``"exact"`` or ``"raw"``. The exact path draws sufficient statistics
       directly (cost independent of ``n``); the raw path draws every sample.
 
     **Raises:**
@@ -113,8 +114,10 @@ class Loop(eqx.Module):
         if not isinstance(model, AbstractModel):
             raise TypeError(f"model must be a jcollapse model (jc.models.*); got {model!r}")
         self.model = model
-        # The schedules as given, so that replace(generations=...) can resolve them again.
-        self.specs = dict(real_fraction=real_fraction, sample_size=sample_size, pool_weights=pool_weights)
+        # The schedules and path as given, so that replace(...) resolves them again.
+        self.specs = dict(
+            real_fraction=real_fraction, sample_size=sample_size, pool_weights=pool_weights, path=path
+        )
         self.generations = _check_generations(generations)
         length = self.generations + 1
         self.real_fraction = _check_real_fraction(schedules.resolve(real_fraction, length, "real_fraction"))
@@ -124,7 +127,7 @@ class Loop(eqx.Module):
         self.pool = _check_choice("pool", pool, POOL_NAMES)
         self.mixing = _check_choice("mixing", mixing, tuple(MIXINGS))
         self.pool_weights = _check_pool_weights(pool_weights, length, self.pool)
-        self.path = _resolve_path(path, model, self.pool)
+        self.path = _resolve_path(path, model, self.pool, int(self.sample_size.max()))
 
     def plan(self) -> Plan:
         """The static part of this loop (see :class:`Plan`).
@@ -158,6 +161,10 @@ class Loop(eqx.Module):
         0.5
         >>> loop.replace(generations=4).sample_size.shape
         (5,)
+        >>> model = jc.models.Categorical(num_categories=10)
+        >>> small = jc.Loop(model, generations=2, sample_size=10)  # path="auto"
+        >>> small.path, small.replace(sample_size=1000).path
+        ('raw', 'exact')
 
         ```
         """
@@ -234,7 +241,7 @@ def _check_pool_weights(pool_weights, length: int, pool: str) -> np.ndarray:
     return values
 
 
-def _resolve_path(path: str, model: AbstractModel, pool: str) -> str:
+def _resolve_path(path: str, model: AbstractModel, pool: str, max_sample_size: int) -> str:
     _check_choice("path", path, PATHS)
     exact_possible = isinstance(model, AbstractExactModel) and pool != "accumulate-subsample"
     if path == "exact" and not exact_possible:
@@ -245,6 +252,6 @@ def _resolve_path(path: str, model: AbstractModel, pool: str) -> str:
         )
         raise ValueError(f"path='exact' is not available here: {why}; use path='raw' or 'auto'")
     if path == "auto":
-        return "exact" if exact_possible else "raw"
+        return "exact" if exact_possible and model.exact_is_cheaper(max_sample_size) else "raw"
     return path
 

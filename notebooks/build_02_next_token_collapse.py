@@ -181,7 +181,7 @@ S = 4
 chain = jc.models.MarkovChain(num_states=S, sequence_length=20)
 chain_truth = chain.params(transition=np.random.default_rng(1).dirichlet(np.ones(S), size=S),
                            initial=np.full(S, 1 / S))
-chain_loop = jc.Loop(chain, generations=G, real_fraction=0.1, sample_size=30, path="raw")  # raw: fewer draws
+chain_loop = jc.Loop(chain, generations=G, real_fraction=0.1, sample_size=30)  # auto picks raw here
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 for i, a in enumerate((0.0, 0.1)):
     lp = chain_loop.replace(real_fraction=a)

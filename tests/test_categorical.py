@@ -213,3 +213,10 @@ def test_kl_infinite_exactly_when_a_category_is_lost(path):
     assert np.all(support <= 4)  # a zero-probability category never appears
     assert np.all(run.status == 0)  # +inf KL is a value, not a failure
     assert np.all(run.metrics["entropy"] <= np.log(support) + 1e-6)
+
+
+def test_auto_path_draws_counts_only_where_they_are_cheaper():
+    model = Categorical(num_categories=10)
+    assert jc.Loop(model, generations=1, sample_size=159).path == "raw"
+    assert jc.Loop(model, generations=1, sample_size=[20, 160]).path == "exact"
+    assert jc.Loop(model, generations=1, sample_size=20, path="exact").path == "exact"

@@ -69,12 +69,14 @@ def test_float32_rows_are_accepted_and_renormalised():
     MarkovChain(num_states=1, sequence_length=2).params(transition=[[1.0]], initial=[1.0])
 
 
-def test_exact_path_is_refused_with_a_subsampled_pool_and_auto_is_exact():
+def test_exact_path_is_refused_with_a_subsampled_pool_and_auto_picks_by_cost():
     model = MarkovChain(num_states=3, sequence_length=4)
     with pytest.raises(ValueError, match="path='exact' is not available"):
         jc.Loop(model, generations=2, pool="accumulate-subsample", path="exact")
-    assert jc.Loop(model, generations=2).path == "exact"
-    assert jc.Loop(model, generations=2, pool="accumulate-subsample").path == "raw"
+    # auto: exact from 24 S^2 = 216 sequences on (at the largest n_t), raw below
+    assert jc.Loop(model, generations=2, sample_size=215).path == "raw"
+    assert jc.Loop(model, generations=2, sample_size=[10, 10, 216]).path == "exact"
+    assert jc.Loop(model, generations=2, sample_size=1000, pool="accumulate-subsample").path == "raw"
 
 
 # ----------------------------------------------------------------------------------------
@@ -288,7 +290,7 @@ def test_real_fraction_one_matches_iid_estimation_error():
     initial = np.array([0.7, 0.1, 0.1, 0.1])
     model = MarkovChain(num_states=s, sequence_length=length)
     truth = model.params(transition=p, initial=initial)
-    loop = jc.Loop(model, generations=generations, real_fraction=1.0, sample_size=n)
+    loop = jc.Loop(model, generations=generations, real_fraction=1.0, sample_size=n, path="exact")
     run = jc.simulate(loop, truth, key=jax.random.key(8), seeds=seeds)
     assert not run.failed.any() and loop.path == "exact"
     p64, init64 = np.asarray(truth.transition, np.float64), np.asarray(truth.initial, np.float64)

@@ -17,9 +17,7 @@ Five studies, each simulated next to its theory:
    ``0.1``, with the exact recursion of both (:mod:`jcollapse.theory`).
 4. **Markov chain**: the same schedules for :class:`jcollapse.models.MarkovChain` (5 states,
    sequences of 20 tokens, 50 sequences or 50 (t+1)), next to the row-by-row Theorem 3.1
-   heuristic (:func:`jcollapse.theory.markov_row_heuristic`; no closed form is known). With
-   fixed ``n`` it runs on the raw path, which is the faster one for few sequences; with
-   growing ``n_t`` on the exact path (both are exact in distribution).
+   heuristic (:func:`jcollapse.theory.markov_row_heuristic`; no closed form is known).
 5. **Gaussian**: the same schedules for a 1-D Gaussian (MLE variance), the paper's claim
    that the behaviour is general, with the Gaussian recursion dashed.
 
@@ -152,7 +150,6 @@ class Config:
             real_fraction=_real_fraction(self.real_fraction),
             sample_size=_sample_size(self.growth, self.scale),
             pool=self.pool,
-            path="raw" if self.study == "markov" and self.growth == "fixed" else "auto",
         )
 
 

@@ -88,3 +88,8 @@ class AbstractExactModel(AbstractModel):
     ) -> AbstractStatistics:
         """Draw the statistics of ``count`` i.i.d. samples directly (``count`` may be traced
         and may be zero, which gives the empty statistics)."""
+
+    @abc.abstractmethod
+    def exact_is_cheaper(self, sample_size: int) -> bool:
+        """Whether drawing the statistics of ``sample_size`` samples directly costs less
+        than drawing the samples; ``path="auto"`` asks it with the largest ``n_t``."""

@@ -166,6 +166,10 @@ class Gaussian(AbstractExactModel):
     def is_degenerate(self, params: GaussianParams) -> Bool[Array, ""]:
         return ~jnp.all(jnp.isfinite(params.factor))
 
+    def exact_is_cheaper(self, sample_size: int) -> bool:
+        # A Wishart draw costs O(dim^3), the n >= dim + 1 samples O(n dim^2).
+        return True
+
 
 class GaussianMean(AbstractExactModel):
     """A ``dim``-dimensional Gaussian whose covariance is known; only the mean is estimated.
@@ -227,3 +231,7 @@ class GaussianMean(AbstractExactModel):
 
     def is_degenerate(self, params: GaussianParams) -> Bool[Array, ""]:
         return jnp.asarray(False)
+
+    def exact_is_cheaper(self, sample_size: int) -> bool:
+        # One normal draw of dim values against n of them.
+        return True
