@@ -13,6 +13,13 @@ COV2 = np.array([[2.0, 0.6], [0.6, 0.5]])
 MEAN2 = np.array([1.0, -0.5])
 
 
+def regression_truth(model):
+    """A regression truth with correlated covariates of unequal variances."""
+    d = model.dim
+    cov = np.diag(np.linspace(2.0, 0.5, d)) + 0.3 * np.ones((d, d))
+    return model.params(weights=np.linspace(1.0, -0.5, d), cov=cov)
+
+
 def seed_keys(key, seeds: int):
     """The keys ``fold_in(key, i)`` that :func:`jcollapse.simulate` gives seed ``i``."""
     return jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(seeds, dtype=jnp.uint32))

@@ -11,7 +11,7 @@ import pytest
 
 import jcollapse as jc
 
-from _helpers import COV2, assert_runs_equal
+from _helpers import COV2, assert_runs_equal, regression_truth
 
 KEY = jax.random.key(11)
 SEEDS = 256
@@ -19,6 +19,8 @@ CHUNKS = (1, 3, 7, 64, 256)  # 1 and 3 run padded to simulate.MIN_LANES lanes
 
 
 def _truth(model, dim):
+    if isinstance(model, jc.models.LinearRegression):
+        return regression_truth(model)
     if isinstance(model, jc.models.Categorical):
         # A zero category (it must never be drawn) and a small one (often lost: KL = +inf).
         return model.params(probs=np.array([0.35, 0.0, 0.3, 0.2, 0.1, 0.05]))
@@ -54,6 +56,12 @@ CASES = {
     "markov3-exact-accumulate-iid": (
         jc.models.MarkovChain(num_states=3, sequence_length=4), 3, "exact", "accumulate", "iid"
     ),
+    # Regression, exact path: Wishart normal equations, eigh solve, accumulate merges.
+    "regression4-exact-accumulate-split": (
+        jc.models.LinearRegression(dim=4, noise=0.5), 4, "exact", "accumulate", "split"
+    ),
+    # Regression, raw path with n < dim in some generations: the minimum-norm solution.
+    "regression8-raw-replace-iid": (jc.models.LinearRegression(dim=8, noise=0.5), 8, "raw", "replace", "iid"),
 }
 #: Metrics that may legitimately be +inf (KL once a true category is lost).
 MAY_BE_INFINITE = {"kl"}

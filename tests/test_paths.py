@@ -16,7 +16,7 @@ from scipy import stats
 
 import jcollapse as jc
 
-from _helpers import COV2, MEAN2
+from _helpers import COV2, MEAN2, regression_truth
 
 SEEDS = 3000
 GENERATIONS = 20
@@ -40,6 +40,11 @@ CONFIGS = {
         jc.models.MarkovChain(num_states=3, sequence_length=5),
         dict(mixing="iid", pool="accumulate", pool_weights=jc.schedules.geometric(1.0, 0.8)),
     ),
+    "regression-iid": (jc.models.LinearRegression(dim=3, noise=0.5), dict(mixing="iid")),
+    "ridge-split-accumulate": (
+        jc.models.LinearRegression(dim=3, ridge=0.3, noise=0.5),
+        dict(mixing="split", pool="accumulate", pool_weights=jc.schedules.geometric(1.0, 0.8)),
+    ),
 }
 N_COMPARISONS = sum(len(m.metric_names) * len(CHECKED) for m, _ in CONFIGS.values())
 FAMILY_ALPHA = 1e-3
@@ -55,6 +60,8 @@ def _truth(model):
         return model.params(
             transition=[[0.5, 0.3, 0.2], [0.0, 0.6, 0.4], [0.3, 0.3, 0.4]], initial=[0.2, 0.5, 0.3]
         )
+    if isinstance(model, jc.models.LinearRegression):
+        return regression_truth(model)
     return model.params(mean=MEAN2, cov=COV2)
 
 

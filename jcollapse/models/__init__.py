@@ -6,6 +6,7 @@ from ._counts import CountStatistics
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
 from ._markov import MarkovChain, MarkovChainParams
 from ._moments import MomentStatistics
+from ._regression import LinearRegression, RegressionParams, RegressionStatistics
 
 __all__ = [
     "AbstractModel",
@@ -17,7 +18,10 @@ __all__ = [
     "Gaussian",
     "GaussianMean",
     "GaussianParams",
+    "LinearRegression",
     "MarkovChain",
     "MarkovChainParams",
     "MomentStatistics",
+    "RegressionParams",
+    "RegressionStatistics",
 ]
