@@ -99,8 +99,54 @@ class RegressionStatistics(AbstractStatistics):
         return RegressionStatistics(weight * self.count, rows, weight * self.gram, weight * self.moment)
 
 
-def _quadratic_form(matrix: Array, v: Array) -> Array:
-    return pairwise_sum(v * matmul(matrix, v))
+def ridge_solutions(stats: RegressionStatistics, ridges: Float[Array, " k"]) -> Float[Array, "k dim"]:
+    """The fitted weights for each ridge penalty, from one eigendecomposition of ``X^T X``.
+
+    Penalty ``lambda > 0`` gives ``(X^T X + lambda n I)^-1 X^T y`` (``n`` the total
+    weight, so that ``lambda`` multiplies ``Sigma_hat = X^T X / n``); ``lambda = 0`` gives
+    least squares on the ``min(rows, dim)`` largest eigenvalues: OLS at full rank, the
+    minimum-norm solution below it (the rank comes from the row count, not a threshold).
+
+    **Arguments:**
+
+    - `stats`: :class:`RegressionStatistics`.
+    - `ridges`: penalties ``>= 0``, shape ``[k]``.
+
+    **Returns:**
+
+    Weights, shape ``[k, dim]``.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> model = LinearRegression(dim=1)
+    >>> s = model.statistics((jnp.array([[1.0], [1.0]]), jnp.array([1.0, 1.0])), jnp.ones(2))
+    >>> ridge_solutions(s, jnp.array([0.0, 1.0]))[:, 0]
+    Array([1. , 0.5], dtype=float32)
+
+    ```
+    """
+    eigenvalues, vectors = jnp.linalg.eigh(stats.gram)
+    dim = eigenvalues.shape[0]
+    in_rank = (jnp.arange(dim) >= dim - jnp.minimum(stats.rows, dim)) & (eigenvalues > 0)
+    shifted = eigenvalues[None, :] + ridges[:, None] * stats.count
+    keep = jnp.where(ridges[:, None] > 0, shifted > 0, in_rank[None, :])
+    inverse = jnp.where(keep, 1 / jnp.where(keep, shifted, 1), 0)
+    return matmul(inverse * matmul(vectors.T, stats.moment)[None, :], vectors.T)
+
+
+def excess_risks(weights: Float[Array, "k dim"], truth: RegressionParams) -> Float[Array, " k"]:
+    """The excess risks ``||w_k - w0||^2_Sigma`` (test errors, label noise excluded) of the rows of ``weights``.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> truth = LinearRegression(dim=2).params(weights=[0.0, 0.0], cov=[[4.0, 0.0], [0.0, 1.0]])
+    >>> excess_risks(jnp.array([[1.0, 0.0], [0.0, 1.0]]), truth)
+    Array([4., 1.], dtype=float32)
+
+    ```
+    """
+    diff = weights - truth.weights[None, :]
+    return pairwise_sum((diff * matmul(diff, truth.cov)).T)
 
 
 class LinearRegression(AbstractExactModel):
@@ -266,16 +312,8 @@ class LinearRegression(AbstractExactModel):
 
         ```
         """
-        eigenvalues, vectors = jnp.linalg.eigh(stats.gram)
-        if self.ridge > 0:
-            shifted = eigenvalues + self.ridge * stats.count
-            inverse = jnp.where(shifted > 0, 1 / jnp.where(shifted > 0, shifted, 1), 0)
-        else:
-            rank = jnp.minimum(stats.rows, self.dim)
-            keep = (jnp.arange(self.dim) >= self.dim - rank) & (eigenvalues > 0)
-            inverse = jnp.where(keep, 1 / jnp.where(keep, eigenvalues, 1), 0)
-        weights = matmul(vectors, inverse * matmul(vectors.T, stats.moment))
-        return RegressionParams(weights, truth.cov, truth.factor)
+        ridge = jnp.full((1,), self.ridge, stats.gram.dtype)
+        return RegressionParams(ridge_solutions(stats, ridge)[0], truth.cov, truth.factor)
 
     def metrics(self, params: RegressionParams, truth: RegressionParams) -> dict[str, Float[Array, ""]]:
         """``test_error`` ``||w - w0||^2_Sigma`` and ``param_sq_error`` ``||w - w0||^2``.
@@ -290,7 +328,7 @@ class LinearRegression(AbstractExactModel):
         ```
         """
         diff = params.weights - truth.weights
-        return {"test_error": _quadratic_form(truth.cov, diff), "param_sq_error": pairwise_sum(diff * diff)}
+        return {"test_error": excess_risks(params.weights[None, :], truth)[0], "param_sq_error": pairwise_sum(diff * diff)}
 
     def is_degenerate(self, params: RegressionParams) -> Bool[Array, ""]:
         """True where the fitted weights are not finite.

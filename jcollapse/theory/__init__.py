@@ -4,11 +4,20 @@ Closed forms live in one private module per model family and register themselves
 :func:`register` under ``(model class, pool, mixing)``; :func:`available` lists them.
 """
 
-from . import _categorical, _gaussian  # noqa: F401  (register the closed forms)
+from . import _categorical, _gaussian, _regression  # noqa: F401  (register the closed forms)
 from ._markov import expected_visits, markov_row_heuristic
 from ._categorical import collapse_limit, fixed_point, power_schedule_regime, theorem_3_1
 from ._gaussian import gaussian_moments, split_real_fraction
 from ._registry import Entry, available, expected, register
+from ._regression import (
+    ols_chain_error,
+    ols_pipeline_error,
+    overparametrized_collapse,
+    power_law_rates,
+    power_law_spectrum,
+    replace_vs_accumulate,
+    ridge_deterministic_equivalent,
+)
 
 __all__ = [
     "Entry",
@@ -19,6 +28,13 @@ __all__ = [
     "fixed_point",
     "gaussian_moments",
     "markov_row_heuristic",
+    "ols_chain_error",
+    "ols_pipeline_error",
+    "overparametrized_collapse",
+    "power_law_rates",
+    "power_law_spectrum",
+    "replace_vs_accumulate",
+    "ridge_deterministic_equivalent",
     "power_schedule_regime",
     "register",
     "split_real_fraction",
