@@ -106,3 +106,54 @@ def test_auto_path_is_exact_from_dim_samples():
     model = LinearRegression(dim=10)
     assert jc.Loop(model, generations=1, sample_size=9).path == "raw"
     assert jc.Loop(model, generations=1, sample_size=10).path == "exact"
+
+
+def test_ols_chain_matches_the_closed_form_with_a_real_restart():
+    # Dohmatob et al.'s collapse: each synthetic generation adds sigma^2 d / (n - d - 1)
+    # to the test error, for a non-isotropic Sigma; a fully real generation (t = 4)
+    # starts afresh. Every generation and both metrics within 4 SE (4000 seeds).
+    d, seeds = 5, 4000
+    model = LinearRegression(dim=d, noise=0.7)
+    truth = regression_truth(model)
+    loop = jc.Loop(
+        model,
+        generations=6,
+        real_fraction=jc.schedules.from_values([1, 0, 0, 0, 1, 0, 0]),
+        sample_size=jc.schedules.from_values([20, 20, 12, 30, 20, 20, 9]),
+        path="exact",
+    )
+    run = jc.simulate(loop, truth, key=jax.random.key(3), seeds=seeds)
+    assert not run.failed.any()
+    for metric in model.metric_names:
+        expected = jc.theory.expected(loop, truth, metric)
+        z = (run.mean(metric) - expected) / run.sem(metric)
+        print(metric, np.round(expected, 4), "z", np.round(z, 2))
+        assert np.abs(z).max() < 4, (metric, z)
+    assert np.argmax(jc.theory.expected(loop, truth, "test_error")) == 6
+
+
+@pytest.mark.parametrize("path", ["exact", "raw"])
+def test_noise_free_overparametrised_chain_collapses_exponentially(path):
+    # T0 < d, sigma0 = 0, Sigma = I: the minimum-norm refit projects onto a random
+    # T0-dimensional subspace, E||w_t - w0||^2 = ||w0||^2 (1 - (T0/d)^(t+1)).
+    d, t0, seeds = 12, 5, 3000
+    model = LinearRegression(dim=d, noise=0.0)
+    w0 = np.linspace(1.0, -1.0, d)
+    truth = model.params(weights=w0, cov=np.eye(d))
+    loop = jc.Loop(model, generations=5, sample_size=t0, path=path)
+    run = jc.simulate(loop, truth, key=jax.random.key(4), seeds=seeds)
+    expected = jc.theory.overparametrized_collapse(w0 @ w0, d, t0, np.arange(1, 7))
+    for metric in model.metric_names:  # Sigma = I: both metrics are ||w_t - w0||^2
+        z = (run.mean(metric) - expected) / run.sem(metric)
+        assert np.abs(z).max() < 4, (metric, z)
+
+
+def test_expected_refuses_settings_without_a_closed_form():
+    model = LinearRegression(dim=3, noise=1.0)
+    truth = regression_truth(model)
+    with pytest.raises(NotImplementedError, match="strictly between 0 and 1"):
+        jc.theory.expected(jc.Loop(model, generations=2, real_fraction=0.5, sample_size=10), truth, "test_error")
+    with pytest.raises(NotImplementedError, match="below dim \\+ 2"):
+        jc.theory.expected(jc.Loop(model, generations=2, sample_size=4), truth, "test_error")
+    with pytest.raises(NotImplementedError, match="ridge"):
+        jc.theory.expected(jc.Loop(LinearRegression(dim=3, ridge=0.1), generations=2), truth, "test_error")
