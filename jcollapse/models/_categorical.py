@@ -115,7 +115,8 @@ class Categorical(AbstractExactModel):
     False: collapse is the phenomenon being measured, not a failed fit.
 
     Paths: the exact-statistics path (``path="auto"``'s choice from ``n = 16 K`` on, see
-    :meth:`exact_is_cheaper`) draws a generation's counts directly as ``Multinomial(n, theta)`` by conditional binomials
+    :meth:`exact_is_cheaper`) draws a generation's counts directly as
+    ``Multinomial(n, theta)`` by conditional binomials
     (:func:`jcollapse.models._random.multinomial`), ``O(K)`` work whatever ``n`` is, exact
     in distribution up to ``n = 2^24`` (``jax.random.binomial`` is not, at large ``n``; see
     :func:`jcollapse.models._random.binomial`). The estimator sees the data only through the

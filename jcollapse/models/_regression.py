@@ -135,7 +135,8 @@ def ridge_solutions(stats: RegressionStatistics, ridges: Float[Array, " k"]) -> 
 
 
 def excess_risks(weights: Float[Array, "k dim"], truth: RegressionParams) -> Float[Array, " k"]:
-    """The excess risks ``||w_k - w0||^2_Sigma`` (test errors, label noise excluded) of the rows of ``weights``.
+    """The excess risks ``||w_k - w0||^2_Sigma`` of the rows of ``weights`` (test errors,
+    label noise excluded).
 
     ```python
     >>> import jax.numpy as jnp
@@ -202,7 +203,8 @@ class LinearRegression(AbstractExactModel):
             raise ValueError(f"dim must be an integer >= 1; got {self.dim!r}")
         for name in ("ridge", "noise"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf"):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number and 0 <= value < float("inf")):
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
 
     def params(self, *, weights, cov) -> RegressionParams:
@@ -328,7 +330,10 @@ class LinearRegression(AbstractExactModel):
         ```
         """
         diff = params.weights - truth.weights
-        return {"test_error": excess_risks(params.weights[None, :], truth)[0], "param_sq_error": pairwise_sum(diff * diff)}
+        return {
+            "test_error": excess_risks(params.weights[None, :], truth)[0],
+            "param_sq_error": pairwise_sum(diff * diff),
+        }
 
     def is_degenerate(self, params: RegressionParams) -> Bool[Array, ""]:
         """True where the fitted weights are not finite.

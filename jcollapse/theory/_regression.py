@@ -591,14 +591,11 @@ def linear_regression_replace(loop: Loop, truth) -> dict[str, np.ndarray]:
         problems.append("a singular covariance")
     if problems:
         raise NotImplementedError("no closed form for this OLS chain: " + "; ".join(problems))
-    increment = model.noise**2 / (n - d - 1)
-    restart = a == 1
-    totals = {"test_error": float(d), "param_sq_error": float(np.trace(np.linalg.inv(cov)))}
-    out = {}
-    for metric, c in totals.items():
-        values, current = np.empty_like(n), 0.0
-        for t in range(n.size):
-            current = (0.0 if restart[t] else current) + c * increment[t]
-            values[t] = current
-        out[metric] = values
-    return out
+    increment = model.noise**2 * _wishart_trace(d, n)  # sigma_0^2 d / (n_t - d - 1)
+    test_error, current = np.empty_like(n), 0.0
+    for t in range(n.size):
+        current = (0.0 if a[t] == 1 else current) + increment[t]
+        test_error[t] = current
+    # The same sum with tr(Sigma^-1) in place of d.
+    param_sq_error = test_error * np.trace(np.linalg.inv(cov)) / d
+    return {"test_error": test_error, "param_sq_error": param_sq_error}
