@@ -40,7 +40,7 @@ def _curve_grid(result: Result, study: str, labels, title: str, theory_label: st
     handles, _ = axes[0, 0].get_legend_handles_labels()
     handles.append(_figures.theory_legend_handle(theory_label))
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9,
-               title=f"solid: mean over {result.seeds} seeds, band: $\\pm${BAND_SE:g} SE", title_fontsize=9)
+               title=f"solid: mean over {curves[0].seeds} seeds, band: $\\pm${BAND_SE:g} SE", title_fontsize=9)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -179,7 +179,8 @@ def summary_markdown(result: Result) -> str:
         f"Categorical next-token model over K = {NUM_CATEGORIES} tokens, θ* ~ Dirichlet(1) (fixed by "
         "`np.random.default_rng(0)`), frequencies refitted for G = "
         f"{G} generations on a mixture of real tokens (share a_t) and tokens sampled from the previous fit; "
-        f"{result.seeds} seeds per configuration; PRNG `jax.random.key({result.key})`. "
+        f"{result.seeds} seeds per configuration ({result.markov_seeds} for the Markov chain); "
+        f"PRNG `jax.random.key({result.key})`. "
         "See `jcollapse/experiments/bakshi_chakraborty.py` for the exact configurations and keys.",
         "",
         f"## Final errors (t = {G})",
@@ -192,15 +193,15 @@ def summary_markdown(result: Result) -> str:
         "configurations stay below 3. The tests check the closed forms with 2,000+ seeds. Also in "
         "`final_errors.csv`.",
         "",
-        "| study | a_t | n_t | pool | metric | mean ± SE | theory | kind | z | max\\|z\\| | failed |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| study | a_t | n_t | pool | metric | mean ± SE | theory | kind | z | max\\|z\\| | seeds | failed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in final_rows(result):
         lines.append(
             f"| {row['study']} | {row['real_fraction']} | {row['sample_size']} | {row['pool']} | {row['metric']} | "
             f"{format_number(row['mean'], 4)} ± {format_number(row['sem'], 2)} | {format_number(row['theory'], 4)} | "
             f"{row['theory_kind'] or '—'} | {format_number(row['z'], 2, fixed=True)} | "
-            f"{format_number(row['max_abs_z'], 2)} | {row['failed']} |"
+            f"{format_number(row['max_abs_z'], 2)} | {row['seeds']} | {row['failed']} |"
         )
     lines += ["", "## Phase diagram", ""] + _phase_summary(result) + ["", "## Figures", ""]
     for name, caption in FIGURES.items():

@@ -25,7 +25,8 @@ Five studies, each simulated next to its theory:
 ``markov_chain.png``, ``gaussian.png``, ``final_errors.csv`` (every curve at ``t = G``:
 mean, standard error, theory, z), ``phase_diagram.csv`` and ``summary.md``, atomically.
 The paper's study uses 100 seeds (the default); ``--seeds 10000`` is the large version
-(the phase diagram uses at most :data:`PHASE_SEEDS` seeds per cell).
+(the phase diagram uses at most :data:`PHASE_SEEDS` seeds per cell and the Markov chain at
+most :data:`MARKOV_SEEDS` per configuration).
 
 ```python
 >>> from jcollapse.experiments import bakshi_chakraborty as bc
@@ -59,6 +60,11 @@ GENERATIONS = 200
 SEEDS = 100
 #: Most seeds per phase-diagram cell (the grid has ``len(EXPONENTS)^2`` cells).
 PHASE_SEEDS = 1000
+#: Most seeds per Markov-chain configuration. Its growing ``n_t`` runs the exact path, which
+#: draws ``L S^2 = 500`` binomials per generation and seed (200,000 per 200-generation
+#: seed, against ``K = 50`` per generation for the categorical model): about 1,100 s per
+#: configuration at 10,000 seeds on 2 CPU cores, a fifth of that at this cap.
+MARKOV_SEEDS = 2000
 #: Fixed sample size and scale of the growing schedules.
 SAMPLE_SIZE = 100
 #: Decay and growth exponents of the phase diagram.
@@ -283,7 +289,8 @@ class Result:
       :func:`configs` and metric of :data:`METRICS`.
     - `phase`: the :class:`PhaseCell` grid, decay-major.
     - `exponents`: the phase diagram's exponents.
-    - `seeds`, `phase_seeds`, `generations`, `key`: the run's size and PRNG seed.
+    - `seeds`, `markov_seeds`, `phase_seeds`, `generations`, `key`: the run's size and
+      PRNG seed.
     - `simulate_seconds`: wall time of all simulations, compilation included.
     """
 
@@ -291,6 +298,7 @@ class Result:
     phase: tuple[PhaseCell, ...]
     exponents: tuple[float, ...]
     seeds: int
+    markov_seeds: int
     phase_seeds: int
     generations: int
     key: int
@@ -315,6 +323,7 @@ def simulate_experiment(
     *,
     exponents: Sequence[float] = EXPONENTS,
     phase_seeds: Optional[int] = None,
+    markov_seeds: Optional[int] = None,
     log=None,
 ) -> Result:
     """Simulate every study (no files are written).
@@ -329,6 +338,8 @@ def simulate_experiment(
     - `key`: integer seed of ``jax.random.key``.
     - `exponents`: the phase diagram's decay and growth exponents, each in ``[0, 3]``.
     - `phase_seeds`: seeds per phase cell (default ``min(seeds, PHASE_SEEDS)``).
+    - `markov_seeds`: seeds per Markov-chain configuration (default
+      ``min(seeds, MARKOV_SEEDS)``).
     - `log`: a text stream for progress lines (default: none).
 
     **Returns:**
@@ -354,6 +365,7 @@ def simulate_experiment(
     seeds = _check_count("seeds", seeds, 1)
     generations = _check_count("generations", generations, 1)
     phase_seeds = _check_count("phase_seeds", min(seeds, PHASE_SEEDS) if phase_seeds is None else phase_seeds, 1)
+    markov_seeds = _check_count("markov_seeds", min(seeds, MARKOV_SEEDS) if markov_seeds is None else markov_seeds, 1)
     exponents = _check_exponents(exponents)
     cells = [(decay, growth) for decay in exponents for growth in exponents]
     phase_loops = [phase_loop(decay, growth, generations) for decay, growth in cells]  # validate first
@@ -367,7 +379,8 @@ def simulate_experiment(
     curves = []
     for index, config in enumerate(configs()):
         loop, true = config.loop(generations), truth(config.study)
-        run = jc.simulate(loop, true, key=jax.random.fold_in(root, index), seeds=seeds)
+        count = markov_seeds if config.study == "markov" else seeds
+        run = jc.simulate(loop, true, key=jax.random.fold_in(root, index), seeds=count)
         curves += [summarize(run, config, m, _theory(config, loop, true, m)) for m in METRICS[config.study]]
         say(f"  {config.study:9s} {config.label:35s} {time.perf_counter() - start:7.1f} s")
 
@@ -382,7 +395,7 @@ def simulate_experiment(
                                expected[-1] / expected[0], jc.theory.power_schedule_regime(decay, growth),
                                phase_seeds, curve.failed))
     say(f"  phase diagram: {len(cells)} cells x {phase_seeds} seeds {time.perf_counter() - start:7.1f} s")
-    return Result(tuple(curves), tuple(phase), exponents, seeds, phase_seeds, generations, key,
+    return Result(tuple(curves), tuple(phase), exponents, seeds, markov_seeds, phase_seeds, generations, key,
                   time.perf_counter() - start)
 
 
