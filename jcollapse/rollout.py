@@ -197,7 +197,20 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     return plan.model.fit(stats, truth), pool_state
 
 
-def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray):
+#: ``fold_in`` data of the probes' random stream, apart from the generations' keys.
+PROBE_STREAM = 0x70726F62
+
+
+def _measure_and_probe(plan: Plan, params, truth, probe, probe_key):
+    metrics, status = measure(plan, params, truth)
+    if probe is None:
+        return metrics, status
+    extra = probe(probe_key, params, truth)
+    nan = jnp.any(jnp.stack([jnp.any(jnp.isnan(leaf)) for leaf in jax.tree.leaves(extra)]))
+    return {**metrics, **extra}, status | jnp.where(nan, STATUS_NONFINITE, 0).astype(jnp.uint8)
+
+
+def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray, probe=None):
     """One seed's whole trajectory as a ``lax.scan`` over generations.
 
     Generation ``t``'s metrics are measured at the start of step ``t + 1``, from the loop
@@ -205,6 +218,10 @@ def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray)
     so XLA cannot fuse the fit into the metrics; when it could, whether a multiply and an
     add became one FMA depended on the chunk size, and metrics differed in their last bit
     between chunk sizes.
+
+    A ``probe`` (:mod:`jcollapse.probes`) measures each generation's fit too, with the key
+    ``fold_in(fold_in(seed_key, PROBE_STREAM), t)``; a NaN probe metric sets
+    :data:`STATUS_NONFINITE`.
 
     **Returns:**
 
@@ -222,11 +239,16 @@ def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray)
     ```
     """
 
+    probe_keys = jax.random.fold_in(seed_key, PROBE_STREAM)
+
+    def measured_at(params, t):
+        return _measure_and_probe(plan, params, truth, probe, jax.random.fold_in(probe_keys, t))
+
     def step(carry, xs):
-        previous = measure(plan, carry[0], truth)
+        previous = measured_at(carry[0], xs.t - 1)
         return generation_step(plan, truth, seed_key, carry, xs), previous
 
     (last, _), measured = jax.lax.scan(step, initial_carry(plan, truth), inputs)
-    final = measure(plan, last, truth)
+    final = measured_at(last, inputs.t[-1])
     # measured[0] is the truth's (the initial "previous model"): drop it, append the last.
     return jax.tree.map(lambda m, f: jnp.concatenate([m[1:], f[None]]), measured, final)
