@@ -11,7 +11,7 @@ run = jc.simulate(loop, model.params(mean=0.0, cov=[[1.0]]), key=jax.random.key(
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import models, schedules, theory
+from . import models, probes, schedules, theory
 from .loop import Loop
 from .rollout import STATUS_DEGENERATE, STATUS_NONFINITE
 from .simulate import Run, simulate
@@ -27,6 +27,7 @@ __all__ = [
     "STATUS_DEGENERATE",
     "STATUS_NONFINITE",
     "models",
+    "probes",
     "schedules",
     "simulate",
     "theory",

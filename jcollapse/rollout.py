@@ -197,7 +197,26 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     return plan.model.fit(stats, truth), pool_state
 
 
-def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray):
+#: ``fold_in`` data of the probes' random stream, apart from the generations' keys.
+PROBE_STREAM = 0x70726F62
+
+
+def _probed(probe, probe_keys: PRNGKeyArray, t, params, truth):
+    """The probe's metrics of generation ``t``'s fit and their NaN flag.
+
+    The key is ``fold_in(fold_in(probe_keys, t), nonfinite)`` with ``nonfinite = 0`` for
+    a finite fit: every random draw of the probe then depends on the fit's output, so XLA
+    runs the whole probe after the fit (see :func:`rollout`). A non-finite fit is flagged
+    by :func:`measure` whatever the probe returns.
+    """
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(params)]))
+    key = jax.random.fold_in(jax.random.fold_in(probe_keys, t), jnp.where(finite, 0, 1).astype(jnp.uint32))
+    extra = probe(key, params, truth)
+    nan = jnp.any(jnp.stack([jnp.any(jnp.isnan(leaf)) for leaf in jax.tree.leaves(extra)]))
+    return extra, jnp.where(nan, STATUS_NONFINITE, 0).astype(jnp.uint8)
+
+
+def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray, probe=None):
     """One seed's whole trajectory as a ``lax.scan`` over generations.
 
     Generation ``t``'s metrics are measured at the start of step ``t + 1``, from the loop
@@ -205,6 +224,15 @@ def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray)
     so XLA cannot fuse the fit into the metrics; when it could, whether a multiply and an
     add became one FMA depended on the chunk size, and metrics differed in their last bit
     between chunk sizes.
+
+    A ``probe`` (:mod:`jcollapse.probes`) measures each generation's fit too, with its own
+    key stream ``fold_in(seed_key, PROBE_STREAM)``; a NaN probe metric sets
+    :data:`STATUS_NONFINITE`. The probe runs in the step that fits generation ``t``, and
+    its key depends on the fit's output, so it starts only once the fit is done. Beside
+    the fit it could deadlock: jaxlib's batched LAPACK kernels (``eigh``, ``cholesky``,
+    ...) split their batch over XLA's intra-op thread pool and wait for it from a thread
+    of that pool, so two independent batched solves (say the fit's and a downstream
+    model's) occupy both threads of a 2-core pool and wait for each other forever.
 
     **Returns:**
 
@@ -221,12 +249,19 @@ def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray)
 
     ```
     """
+    probe_keys = jax.random.fold_in(seed_key, PROBE_STREAM)
 
     def step(carry, xs):
         previous = measure(plan, carry[0], truth)
-        return generation_step(plan, truth, seed_key, carry, xs), previous
+        carry = generation_step(plan, truth, seed_key, carry, xs)
+        probed = None if probe is None else _probed(probe, probe_keys, xs.t, carry[0], truth)
+        return carry, (previous, probed)
 
-    (last, _), measured = jax.lax.scan(step, initial_carry(plan, truth), inputs)
+    (last, _), (measured, probed) = jax.lax.scan(step, initial_carry(plan, truth), inputs)
     final = measure(plan, last, truth)
     # measured[0] is the truth's (the initial "previous model"): drop it, append the last.
-    return jax.tree.map(lambda m, f: jnp.concatenate([m[1:], f[None]]), measured, final)
+    metrics, status = jax.tree.map(lambda m, f: jnp.concatenate([m[1:], f[None]]), measured, final)
+    if probe is None:
+        return metrics, status
+    extra, flags = probed
+    return {**metrics, **extra}, status | flags

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .loop import Loop, Plan
+from .probes import AbstractProbe
 from .rollout import loop_inputs, rollout
 
 #: Default memory budget of one chunk's working set, used to pick ``chunk_size``.
@@ -28,7 +29,8 @@ class Run:
     **Fields:**
 
     - `loop`: the simulated :class:`Loop`.
-    - `metrics`: metric name -> NumPy array ``[seeds, G + 1]``.
+    - `metrics`: metric name -> NumPy array ``[seeds, G + 1]`` (a probe's metrics may
+      have trailing axes, e.g. one entry per ridge penalty).
     - `status`: uint8 ``[seeds, G + 1]``: 0 for a healthy fit, else the OR of
       :data:`jcollapse.STATUS_NONFINITE` and :data:`jcollapse.STATUS_DEGENERATE`.
 
@@ -149,21 +151,35 @@ def default_chunk_size(plan: Plan, truth, seeds: int) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def compiled_chunk(plan: Plan):
+def compiled_chunk(plan: Plan, probe: Optional[AbstractProbe] = None):
     """The jitted function ``(truth, inputs, key, seed_indices) -> (metrics, status)``.
 
-    Cached per :class:`Plan`: schedules and the truth are traced inputs, so only a change
-    of static structure compiles again.
+    Cached per :class:`Plan` and probe: schedules and the truth are traced inputs, so
+    only a change of static structure compiles again.
     """
 
     def chunk(truth, inputs, key, seed_indices):
         seed_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(seed_indices)
-        return jax.vmap(lambda k: rollout(plan, truth, inputs, k))(seed_keys)
+        return jax.vmap(lambda k: rollout(plan, truth, inputs, k, probe))(seed_keys)
 
     return jax.jit(chunk)
 
 
-def simulate(loop: Loop, truth, *, key, seeds: int, chunk_size: Optional[int] = None) -> Run:
+def _check_probe(probe, loop: Loop) -> Optional[AbstractProbe]:
+    if probe is None:
+        return None
+    if not isinstance(probe, AbstractProbe):
+        raise ValueError(f"probe must be a jcollapse probe (jc.probes.*) or None; got {probe!r}")
+    probe.check_model(loop.model)
+    clash = set(probe.metric_names) & set(loop.model.metric_names)
+    if clash:
+        raise ValueError(f"probe metric names {sorted(clash)} clash with the model's metrics")
+    return probe
+
+
+def simulate(
+    loop: Loop, truth, *, key, seeds: int, chunk_size: Optional[int] = None, probe: Optional[AbstractProbe] = None
+) -> Run:
     """Simulate ``seeds`` independent runs of ``loop``.
 
     Seed ``i`` uses the key ``fold_in(key, i)``: its trajectory is the same whatever the
@@ -177,10 +193,13 @@ def simulate(loop: Loop, truth, *, key, seeds: int, chunk_size: Optional[int] = 
     - `seeds`: number of independent runs, ``>= 1``.
     - `chunk_size`: seeds per compiled batch (default: as many as fit a 256 MiB budget,
       at most 4096). The last chunk is padded, so every chunk has the same shape.
+    - `probe`: an optional :mod:`jcollapse.probes` measurement of every generation's fit
+      (e.g. a downstream model trained on its samples); its metrics join the model's.
 
     **Returns:**
 
-    A :class:`Run` with ``metrics[name]`` of shape ``[seeds, G + 1]`` and ``status``.
+    A :class:`Run` with ``metrics[name]`` of shape ``[seeds, G + 1]`` (a probe's metrics
+    may add trailing axes) and ``status``.
 
     ```python
     >>> import jax, jcollapse as jc
@@ -196,13 +215,14 @@ def simulate(loop: Loop, truth, *, key, seeds: int, chunk_size: Optional[int] = 
     if not isinstance(loop, Loop):
         raise TypeError(f"loop must be a jc.Loop; got {type(loop).__name__}")
     seeds = _check_count("seeds", seeds, 1)
+    probe = _check_probe(probe, loop)
     key = as_key(key)
     plan = loop.plan()
     if chunk_size is None:
         chunk_size = default_chunk_size(plan, truth, seeds)
     chunk_size = max(MIN_LANES, _check_count("chunk_size", chunk_size, 1))
     inputs = loop_inputs(loop, plan)
-    function = compiled_chunk(plan)
+    function = compiled_chunk(plan, probe)
     pieces = []
     for start in range(0, seeds, chunk_size):
         indices = jnp.arange(start, start + chunk_size, dtype=jnp.uint32)
