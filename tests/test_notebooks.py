@@ -10,7 +10,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 
 def test_notebooks_exist():
-    assert [p.name for p in NOTEBOOKS] == ["01_gaussian_collapse.ipynb", "02_next_token_collapse.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["01_gaussian_collapse.ipynb", "02_next_token_collapse.ipynb",
+                                           "03_regression_collapse.ipynb"]
     builders = sorted(p.name for p in NOTEBOOKS[0].parent.glob("build_*.py"))
     assert builders == ["build_" + p.stem + ".py" for p in NOTEBOOKS]
 

@@ -32,9 +32,9 @@ def test_probe_refused_before_compiling():
     loop = jc.Loop(gaussian, generations=1)
     truth = gaussian.params(mean=np.zeros(2), cov=np.eye(2))
     with pytest.raises(ValueError, match="DownstreamRidge probes a jc.models.LinearRegression"):
-        jc.simulate(loop, truth, key=0, seeds=2, probe=DownstreamRidge(5, 1.0, (0.0,)))
+        jc.simulate(loop, truth, key=jax.random.key(0), seeds=2, probe=DownstreamRidge(5, 1.0, (0.0,)))
     with pytest.raises(ValueError, match="probe must be a jcollapse probe"):
-        jc.simulate(loop, truth, key=0, seeds=2, probe=lambda key, params, truth: {})
+        jc.simulate(loop, truth, key=jax.random.key(0), seeds=2, probe=lambda key, params, truth: {})
 
 
 def test_probe_leaves_the_trajectory_alone_and_is_chunk_invariant():

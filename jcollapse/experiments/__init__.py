@@ -4,6 +4,8 @@
 - :mod:`jcollapse.experiments.bakshi_chakraborty`: Bakshi & Chakraborty's categorical
   next-token loop, with its Markov-chain and Gaussian counterparts
   (``jcollapse reproduce bakshi-chakraborty``).
+- :mod:`jcollapse.experiments.dohmatob`: Dohmatob, Feng & Kempe's regression pipeline, and
+  replace versus accumulate (``jcollapse reproduce dohmatob``).
 
 Each module has ``run(out, seeds, generations, key, ...)`` writing figures, tables and
 ``summary.md`` atomically, and its defaults ``SEEDS`` and ``GENERATIONS``.
@@ -11,14 +13,14 @@ Each module has ``run(out, seeds, generations, key, ...)`` writing figures, tabl
 ```python
 >>> from jcollapse import experiments
 >>> sorted(experiments.REPRODUCTIONS)
-['bakshi-chakraborty']
+['bakshi-chakraborty', 'dohmatob']
 
 ```
 """
 
-from . import bakshi_chakraborty, demo
+from . import bakshi_chakraborty, demo, dohmatob
 
 #: Paper reproductions by command name: ``jcollapse reproduce NAME``.
-REPRODUCTIONS = {bakshi_chakraborty.NAME: bakshi_chakraborty}
+REPRODUCTIONS = {module.NAME: module for module in (bakshi_chakraborty, dohmatob)}
 
-__all__ = ["REPRODUCTIONS", "bakshi_chakraborty", "demo"]
+__all__ = ["REPRODUCTIONS", "bakshi_chakraborty", "demo", "dohmatob"]

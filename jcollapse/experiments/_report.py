@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import platform
+import time
+from pathlib import Path
+from typing import Callable, Union
 
 import numpy as np
 
@@ -74,3 +79,70 @@ def summary_markdown_tail(runtime: dict[str, float]) -> str:
     lines += [f"- {label}: {value}" for label, value in machine_facts()]
     lines += [f"- {label}: {seconds:.1f} s" for label, seconds in runtime.items()]
     return "\n".join(lines) + "\n"
+
+
+def csv_text(rows: list[dict]) -> str:
+    """`rows` (dicts with the same keys) as CSV text, floats with 8 significant digits.
+
+    ```python
+    >>> print(csv_text([{"a": 1, "b": 0.5}]), end="")
+    a,b
+    1,0.5
+
+    ```
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.8g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def write_reproduction(
+    out: Union[str, Path],
+    *,
+    figures: Callable[[], dict],
+    tables: dict[str, list[dict]],
+    summary: str,
+    simulate_seconds: float,
+    started: float,
+) -> None:
+    """Write a reproduction's figures, CSV tables and ``summary.md`` into `out`, atomically
+    (:func:`jcollapse._atomic.atomic_directory`): `out` is replaced only once complete.
+
+    **Arguments:**
+
+    - `out`: the output directory.
+    - `figures`: a callable returning ``{file name: matplotlib figure}`` (called inside,
+      so that drawing counts in the reported runtime).
+    - `tables`: ``{file name: rows}``, written with :func:`csv_text`.
+    - `summary`: the Markdown report; the machine and runtime section is appended.
+    - `simulate_seconds`: wall time of the simulations, for the runtime section.
+    - `started`: ``time.perf_counter()`` at program start.
+
+    ```python
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "r"
+    >>> write_reproduction(out, figures=dict, tables={"t.csv": [{"a": 1}]}, summary="# R",
+    ...                    simulate_seconds=0.0, started=time.perf_counter())
+    >>> sorted(p.name for p in out.iterdir())
+    ['summary.md', 't.csv']
+
+    ```
+    """
+    from .._atomic import atomic_directory
+    from ._figures import save
+
+    with atomic_directory(out) as tmp:
+        figures_start = time.perf_counter()
+        for name, fig in figures().items():
+            save(fig, tmp / name)
+        for name, rows in tables.items():
+            (tmp / name).write_text(csv_text(rows), encoding="utf-8")
+        runtime = {
+            "simulation (all studies, compilation included)": simulate_seconds,
+            "figures": time.perf_counter() - figures_start,
+            "total (from program start, JAX import included)": time.perf_counter() - started,
+        }
+        (tmp / "summary.md").write_text(summary + summary_markdown_tail(runtime), encoding="utf-8")

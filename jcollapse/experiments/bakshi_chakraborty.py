@@ -46,7 +46,6 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from .._atomic import atomic_directory
 from ..simulate import _check_count
 from ._curves import Curve, find_curve, summarize, theory_or_none
 
@@ -434,18 +433,6 @@ def final_rows(result: Result) -> list[dict]:
     return rows
 
 
-def _csv(rows: list[dict]) -> str:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: (f"{v:.8g}" if isinstance(v, float) else v) for k, v in row.items()})
-    return buffer.getvalue()
-
-
 def phase_rows(result: Result) -> list[dict]:
     """The phase diagram as dicts: the fields of :class:`PhaseCell` and ``z``.
 
@@ -497,8 +484,7 @@ def run(
     ```
     """
     from . import _bakshi_report as report
-    from ._figures import save
-    from ._report import summary_markdown_tail
+    from ._report import write_reproduction
 
     started = time.perf_counter() if started is None else started
     out = Path(out)
@@ -508,19 +494,10 @@ def run(
         print(f"jcollapse reproduce {NAME}: {len(configs())} configurations x {seeds} seeds, "
               f"{len(exponents) ** 2} phase cells, {generations + 1} generations ...", file=log, flush=True)
     result = simulate_experiment(seeds, generations, key, exponents=exponents, log=log)
-    with atomic_directory(out) as tmp:
-        figures_start = time.perf_counter()
-        for name, fig in report.all_figures(result).items():
-            save(fig, tmp / name)
-        (tmp / "final_errors.csv").write_text(_csv(final_rows(result)), encoding="utf-8")
-        (tmp / "phase_diagram.csv").write_text(_csv(phase_rows(result)), encoding="utf-8")
-        runtime = {
-            "simulation (all studies, compilation included)": result.simulate_seconds,
-            "figures": time.perf_counter() - figures_start,
-            "total (from program start, JAX import included)": time.perf_counter() - started,
-        }
-        text = report.summary_markdown(result) + summary_markdown_tail(runtime)
-        (tmp / "summary.md").write_text(text, encoding="utf-8")
+    write_reproduction(out, figures=lambda: report.all_figures(result),
+                       tables={"final_errors.csv": final_rows(result), "phase_diagram.csv": phase_rows(result)},
+                       summary=report.summary_markdown(result), simulate_seconds=result.simulate_seconds,
+                       started=started)
     if log is not None:
         print(f"  wrote {out}/ ({time.perf_counter() - started:.1f} s in total)", file=log, flush=True)
     return result
