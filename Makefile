@@ -26,7 +26,7 @@ demo: $(VENV)/.installed
 # Two workers (pytest-xdist), one file per worker at a time: most of the suite's time is
 # XLA compilation, which is single-threaded, so two cores halve it.
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q -n 2 --dist loadfile tests jcollapse --doctest-modules
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=25 tests jcollapse --doctest-modules
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -17,7 +17,7 @@ from jcollapse import cli
 from jcollapse.experiments import REPRODUCTIONS, dohmatob
 from jcollapse.experiments._dohmatob_report import FIGURES
 
-SEEDS, GENERATIONS = 400, 4
+SEEDS, GENERATIONS = 300, 3
 
 
 @pytest.fixture(scope="module")

@@ -84,7 +84,7 @@ def test_downstream_ridge_tracks_the_deterministic_equivalents():
     loop = jc.Loop(model, generations=2, sample_size=100, real_fraction=0.0)
     ridges = (0.01, 0.1, 1.0)
     probe = DownstreamRidge(sample_size=50, noise=0.4, ridges=ridges)
-    mean, sem = _downstream(loop, truth, probe, seeds=1500, key=12)
+    mean, sem = _downstream(loop, truth, probe, seeds=1000, key=12)
     for t in range(3):
         de = jc.theory.ridge_deterministic_equivalent(eig, weights, np.array(ridges), 50, 0.4,
                                                       generator_sample_size=100, generator_noise=0.6,
