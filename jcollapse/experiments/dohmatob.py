@@ -36,11 +36,13 @@ point: mean, standard error, theory, z) and ``summary.md``, atomically.
 
 ```python
 >>> from jcollapse.experiments import dohmatob
->>> result = dohmatob.simulate_experiment(seeds=8, generations=2, u_sizes=(100,), power_sizes=(16,))
->>> sorted({s.study for s in result.series})
-['accumulate', 'error_vs_n', 'fixed_design', 'overparametrized', 'power_law', 'u_curves']
+>>> result = dohmatob.run("out/dohmatob", seeds=1000)  # doctest: +SKIP
+>>> result.study("error_vs_n")[0].label  # doctest: +SKIP
+'OLS'
 
 ```
+
+(``tests/test_dohmatob.py`` runs it, with 300 seeds and fewer sizes.)
 """
 
 from __future__ import annotations
@@ -585,11 +587,13 @@ def run(
     ```python
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "d"
-    >>> _ = run(out, seeds=8, generations=2, u_sizes=(100,), power_sizes=(16,))
-    >>> sorted(p.name for p in out.iterdir())
+    >>> _ = run(out, seeds=300, generations=3, u_sizes=(100,), power_sizes=(32,))  # doctest: +SKIP
+    >>> sorted(p.name for p in out.iterdir())  # doctest: +SKIP
     ['error_vs_n.png', 'errors.csv', 'overparametrized.png', 'power_law.png', 'replace_vs_accumulate.png', 'summary.md', 'u_curves.png']
 
     ```
+
+    (``tests/test_dohmatob.py`` runs exactly this and checks the files and the claims.)
     """
     from . import _dohmatob_report as report
     from ._report import write_reproduction
