@@ -99,6 +99,21 @@ def csv_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
+def output_directory(out: Union[str, Path]) -> Path:
+    """`out` as a ``Path``, checked before any simulation: it must not be an existing file.
+
+    ```python
+    >>> output_directory("out/bc").name
+    'bc'
+
+    ```
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out must be a directory; {out} exists and is a file")
+    return out
+
+
 def write_reproduction(
     out: Union[str, Path],
     *,
@@ -107,6 +122,7 @@ def write_reproduction(
     summary: str,
     simulate_seconds: float,
     started: float,
+    log=None,
 ) -> None:
     """Write a reproduction's figures, CSV tables and ``summary.md`` into `out`, atomically
     (:func:`jcollapse._atomic.atomic_directory`): `out` is replaced only once complete.
@@ -120,6 +136,7 @@ def write_reproduction(
     - `summary`: the Markdown report; the machine and runtime section is appended.
     - `simulate_seconds`: wall time of the simulations, for the runtime section.
     - `started`: ``time.perf_counter()`` at program start.
+    - `log`: a text stream for the closing progress line (default: none).
 
     ```python
     >>> import tempfile, pathlib
@@ -146,3 +163,5 @@ def write_reproduction(
             "total (from program start, JAX import included)": time.perf_counter() - started,
         }
         (tmp / "summary.md").write_text(summary + summary_markdown_tail(runtime), encoding="utf-8")
+    if log is not None:
+        print(f"  wrote {out}/ ({time.perf_counter() - started:.1f} s in total)", file=log, flush=True)

@@ -484,12 +484,10 @@ def run(
     ```
     """
     from . import _bakshi_report as report
-    from ._report import write_reproduction
+    from ._report import output_directory, write_reproduction
 
     started = time.perf_counter() if started is None else started
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out must be a directory; {out} exists and is a file")
+    out = output_directory(out)
     if log is not None:
         print(f"jcollapse reproduce {NAME}: {len(configs())} configurations x {seeds} seeds, "
               f"{len(exponents) ** 2} phase cells, {generations + 1} generations ...", file=log, flush=True)
@@ -497,7 +495,5 @@ def run(
     write_reproduction(out, figures=lambda: report.all_figures(result),
                        tables={"final_errors.csv": final_rows(result), "phase_diagram.csv": phase_rows(result)},
                        summary=report.summary_markdown(result), simulate_seconds=result.simulate_seconds,
-                       started=started)
-    if log is not None:
-        print(f"  wrote {out}/ ({time.perf_counter() - started:.1f} s in total)", file=log, flush=True)
+                       started=started, log=log)
     return result

@@ -598,19 +598,15 @@ def run(
     (``tests/test_dohmatob.py`` runs exactly this and checks the files and the claims.)
     """
     from . import _dohmatob_report as report
-    from ._report import write_reproduction
+    from ._report import output_directory, write_reproduction
 
     started = time.perf_counter() if started is None else started
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out must be a directory; {out} exists and is a file")
+    out = output_directory(out)
     if log is not None:
         print(f"jcollapse reproduce {NAME}: {len(STUDIES) - 1} studies x {seeds} seeds, n up to {generations} ...",
               file=log, flush=True)
     result = simulate_experiment(seeds, generations, key, u_sizes=u_sizes, power_sizes=power_sizes, log=log)
     write_reproduction(out, figures=lambda: report.all_figures(result), tables={"errors.csv": rows(result)},
                        summary=report.summary_markdown(result), simulate_seconds=result.simulate_seconds,
-                       started=started)
-    if log is not None:
-        print(f"  wrote {out}/ ({time.perf_counter() - started:.1f} s in total)", file=log, flush=True)
+                       started=started, log=log)
     return result
