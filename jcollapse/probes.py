@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .models._validation import check_count
 from .models._regression import LinearRegression, RegressionParams, excess_risks, ridge_solutions
 
 
@@ -75,14 +76,12 @@ class DownstreamRidge(AbstractProbe):
     metric_names: ClassVar[tuple[str, ...]] = ("downstream_test_error",)
 
     def __init__(self, sample_size: int, noise: float, ridges):
-        if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)) or sample_size < 1:
-            raise ValueError(f"sample_size must be an integer >= 1; got {sample_size!r}")
+        self.sample_size = check_count("sample_size", sample_size, 1)
         if isinstance(noise, bool) or not np.isfinite(noise) or noise < 0:
             raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
         values = np.atleast_1d(np.asarray(ridges, dtype=np.float64))
         if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
             raise ValueError(f"ridges must be a non-empty list of finite numbers >= 0; got {ridges!r}")
-        self.sample_size = int(sample_size)
         self.noise = float(noise)
         self.ridges = tuple(float(v) for v in values)
 

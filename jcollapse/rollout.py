@@ -127,6 +127,16 @@ def initial_carry(plan: Plan, truth) -> tuple[Any, Any]:
     return truth, pool.init(_template_batch(plan, truth))
 
 
+def _all_finite(tree) -> Array:
+    """Whether every entry of every leaf of `tree` is finite."""
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
+
+
+def _any_nan(tree) -> Array:
+    """Whether any entry of any leaf of `tree` is NaN (``+inf`` is a legitimate metric)."""
+    return jnp.any(jnp.stack([jnp.any(jnp.isnan(leaf)) for leaf in jax.tree.leaves(tree)]))
+
+
 def measure(plan: Plan, params, truth):
     """The metrics and status bits of one fitted generation.
 
@@ -152,9 +162,7 @@ def measure(plan: Plan, params, truth):
     ```
     """
     metrics = plan.model.metrics(params, truth)
-    finite = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(params)]
-    defined = [~jnp.any(jnp.isnan(leaf)) for leaf in jax.tree.leaves(metrics)]
-    healthy = jnp.all(jnp.stack(finite + defined))
+    healthy = _all_finite(params) & ~_any_nan(metrics)
     nonfinite = jnp.where(healthy, 0, STATUS_NONFINITE)
     degenerate = jnp.where(plan.model.is_degenerate(params), STATUS_DEGENERATE, 0)
     return metrics, (nonfinite | degenerate).astype(jnp.uint8)
@@ -209,11 +217,9 @@ def _probed(probe, probe_keys: PRNGKeyArray, t, params, truth):
     runs the whole probe after the fit (see :func:`rollout`). A non-finite fit is flagged
     by :func:`measure` whatever the probe returns.
     """
-    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(params)]))
-    key = jax.random.fold_in(jax.random.fold_in(probe_keys, t), jnp.where(finite, 0, 1).astype(jnp.uint32))
-    extra = probe(key, params, truth)
-    nan = jnp.any(jnp.stack([jnp.any(jnp.isnan(leaf)) for leaf in jax.tree.leaves(extra)]))
-    return extra, jnp.where(nan, STATUS_NONFINITE, 0).astype(jnp.uint8)
+    nonfinite = jnp.where(_all_finite(params), 0, 1).astype(jnp.uint32)
+    extra = probe(jax.random.fold_in(jax.random.fold_in(probe_keys, t), nonfinite), params, truth)
+    return extra, jnp.where(_any_nan(extra), STATUS_NONFINITE, 0).astype(jnp.uint8)
 
 
 def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray, probe=None):

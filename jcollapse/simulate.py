@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .loop import Loop, Plan
+from .models._validation import check_count
 from .probes import AbstractProbe
 from .rollout import loop_inputs, rollout
 
@@ -89,12 +90,6 @@ class Run:
         """
         values = self.metrics[metric]
         return values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
-
-
-def _check_count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def as_key(key) -> jax.Array:
@@ -214,13 +209,13 @@ def simulate(
     """
     if not isinstance(loop, Loop):
         raise TypeError(f"loop must be a jc.Loop; got {type(loop).__name__}")
-    seeds = _check_count("seeds", seeds, 1)
+    seeds = check_count("seeds", seeds, 1)
     probe = _check_probe(probe, loop)
     key = as_key(key)
     plan = loop.plan()
     if chunk_size is None:
         chunk_size = default_chunk_size(plan, truth, seeds)
-    chunk_size = max(MIN_LANES, _check_count("chunk_size", chunk_size, 1))
+    chunk_size = max(MIN_LANES, check_count("chunk_size", chunk_size, 1))
     inputs = loop_inputs(loop, plan)
     function = compiled_chunk(plan, probe)
     pieces = []

@@ -126,6 +126,34 @@ def theory_or_none(loop, truth, metric: str) -> Optional[np.ndarray]:
         return None
 
 
+def healthy_mean_sem(values, failed) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error over the seeds (axis 0) without a status flag, in float64.
+
+    With fewer than two healthy seeds the standard error is NaN, with none both are.
+
+    **Arguments:**
+
+    - `values`: ``[seeds, ...]``, e.g. a run's metric.
+    - `failed`: bool ``[seeds]``, the seeds to leave out.
+
+    **Returns:**
+
+    ``(mean, sem)``, each of shape ``values.shape[1:]``.
+
+    ```python
+    >>> healthy_mean_sem(np.array([[1.0], [3.0], [9.0]]), np.array([False, False, True]))
+    (array([2.]), array([1.]))
+
+    ```
+    """
+    healthy = np.asarray(values, dtype=np.float64)[~np.asarray(failed)]
+    count = healthy.shape[0]
+    if not count:
+        return np.full(healthy.shape[1:], np.nan), np.full(healthy.shape[1:], np.nan)
+    sem = healthy.std(axis=0, ddof=1) / np.sqrt(count) if count > 1 else np.full(healthy.shape[1:], np.nan)
+    return healthy.mean(axis=0), sem
+
+
 def summarize(run, config, metric: str, theory: Optional[np.ndarray] = None) -> Curve:
     """The :class:`Curve` of one metric of a :class:`jcollapse.Run`, over healthy seeds.
 
@@ -153,15 +181,12 @@ def summarize(run, config, metric: str, theory: Optional[np.ndarray] = None) -> 
 
     ```
     """
-    healthy = ~run.failed
-    values = np.asarray(run.metrics[metric], dtype=np.float64)[healthy]
-    length = values.shape[1]
-    count = values.shape[0]
-    if count:
-        mean = values.mean(axis=0)
-        sem = values.std(axis=0, ddof=1) / np.sqrt(count) if count > 1 else np.full(length, np.nan)
-        q05, median, q95 = np.quantile(values, [0.05, 0.5, 0.95], axis=0)
+    values = np.asarray(run.metrics[metric], dtype=np.float64)
+    mean, sem = healthy_mean_sem(values, run.failed)
+    healthy = values[~run.failed]
+    if healthy.shape[0]:
+        q05, median, q95 = np.quantile(healthy, [0.05, 0.5, 0.95], axis=0)
     else:
-        mean = sem = q05 = median = q95 = np.full(length, np.nan)
+        q05 = median = q95 = np.full(healthy.shape[1:], np.nan)
     return Curve(config, metric, mean, sem, median, q05, q95, theory,
                  seeds=int(run.failed.shape[0]), failed=int(run.failed.sum()))

@@ -46,7 +46,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..simulate import _check_count
+from ..models._validation import check_count
 from ._curves import Curve, find_curve, summarize, theory_or_none
 
 #: Name of the command: ``jcollapse reproduce bakshi-chakraborty``.
@@ -361,10 +361,10 @@ def simulate_experiment(
 
     import jcollapse as jc
 
-    seeds = _check_count("seeds", seeds, 1)
-    generations = _check_count("generations", generations, 1)
-    phase_seeds = _check_count("phase_seeds", min(seeds, PHASE_SEEDS) if phase_seeds is None else phase_seeds, 1)
-    markov_seeds = _check_count("markov_seeds", min(seeds, MARKOV_SEEDS) if markov_seeds is None else markov_seeds, 1)
+    seeds = check_count("seeds", seeds, 1)
+    generations = check_count("generations", generations, 1)
+    phase_seeds = check_count("phase_seeds", min(seeds, PHASE_SEEDS) if phase_seeds is None else phase_seeds, 1)
+    markov_seeds = check_count("markov_seeds", min(seeds, MARKOV_SEEDS) if markov_seeds is None else markov_seeds, 1)
     exponents = _check_exponents(exponents)
     cells = [(decay, growth) for decay in exponents for growth in exponents]
     phase_loops = [phase_loop(decay, growth, generations) for decay, growth in cells]  # validate first

@@ -33,7 +33,7 @@ from typing import Optional, Union
 import numpy as np
 
 from .._atomic import atomic_directory
-from ..simulate import _check_count
+from ..models._validation import check_count
 from ._curves import Curve, find_curve, summarize, theory_or_none
 from ._report import format_number, summary_markdown_tail
 
@@ -200,8 +200,8 @@ def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int =
 
     import jcollapse as jc
 
-    seeds = _check_count("seeds", seeds, 1)
-    generations = _check_count("generations", generations, 1)
+    seeds = check_count("seeds", seeds, 1)
+    generations = check_count("generations", generations, 1)
     start = time.perf_counter()
     curves = []
     for index, config in enumerate(configs()):
@@ -467,8 +467,8 @@ def run(
     ```
     """
     started = time.perf_counter() if started is None else started
-    seeds = _check_count("seeds", seeds, 1)
-    generations = _check_count("generations", generations, 1)
+    seeds = check_count("seeds", seeds, 1)
+    generations = check_count("generations", generations, 1)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out must be a directory; {out} exists and is a file")

@@ -55,7 +55,8 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..simulate import _check_count
+from ..models._validation import check_count
+from ._curves import healthy_mean_sem
 
 #: Name of the command: ``jcollapse reproduce dohmatob``.
 NAME = "dohmatob"
@@ -233,14 +234,6 @@ def power_ridge(size: int) -> float:
 # --------------------------------------------------------------------------- simulation
 
 
-def _healthy_stats(values: np.ndarray, failed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard error over the seeds (axis 0) without a status flag."""
-    healthy = np.asarray(values, dtype=np.float64)[~failed]
-    count = healthy.shape[0]
-    sem = healthy.std(axis=0, ddof=1) / np.sqrt(count) if count > 1 else np.full(healthy.shape[1:], np.nan)
-    return healthy.mean(axis=0), sem
-
-
 @functools.lru_cache(maxsize=16)
 def _probe_on_truth(probe):
     """``(keys, truth) -> probe(key, truth, truth)`` vmapped over keys, jitted once per probe."""
@@ -286,7 +279,7 @@ def _u_curves(key, seeds: int, sizes: Sequence[int]) -> list[Series]:
         probe = DownstreamRidge(size, U_NOISE, U_RIDGES)
         values, failed, count = _downstream(loop, truth, probe, jax.random.fold_in(key, i), seeds)
         for n in U_GENERATIONS:
-            mean, sem = _healthy_stats(values[:, n], failed)
+            mean, sem = healthy_mean_sem(values[:, n], failed)
             de = jc.theory.ridge_deterministic_equivalent(
                 np.ones(U_DIM), np.asarray(truth.weights, np.float64), ridges, size, U_NOISE,
                 generator_sample_size=U_GENERATOR_SIZE, generator_noise=U_GENERATOR_NOISE, generations=n)
@@ -306,7 +299,7 @@ def _error_vs_n(key, seeds: int, generations: int) -> list[Series]:
     cov, weights = np.asarray(truth.cov, np.float64), np.asarray(truth.weights, np.float64)
     out = []
     for j, ridge in enumerate(N_RIDGES):
-        mean, sem = _healthy_stats(values[:, :, j], failed)
+        mean, sem = healthy_mean_sem(values[:, :, j], failed)
         if ridge == 0:
             theory, kind = jc.theory.ols_pipeline_error(N_DIM, N_SIZE, N_NOISE, N_GENERATOR_SIZE,
                                                         N_GENERATOR_NOISE, n), "exact"
@@ -338,7 +331,7 @@ def _power_law(key, seeds: int, sizes: Sequence[int]) -> list[Series]:
     out = []
     x = np.asarray(sizes, dtype=float)
     for n in POWER_GENERATIONS:
-        stats = [_healthy_stats(values[:, n], failed_any) for values in per_size]
+        stats = [healthy_mean_sem(values[:, n], failed_any) for values in per_size]
         theory = np.array([jc.theory.ridge_deterministic_equivalent(
             eig, weights, power_ridge(size), size, POWER_NOISE, generator_sample_size=POWER_GENERATOR_SIZE,
             generator_noise=POWER_GENERATOR_NOISE, generations=n)["total"] for size in sizes])
@@ -364,7 +357,7 @@ def _overparametrized(key, seeds: int, generations: int) -> list[Series]:
         # exact statistics: one compiled loop for every T0 (the raw path has T0 slots)
         loop = _chain(model, size, generations - 1, path="exact")
         run = jc.simulate(loop, truth, key=jax.random.fold_in(key, i), seeds=seeds)
-        mean, sem = _healthy_stats(run.metrics["param_sq_error"], run.failed)
+        mean, sem = healthy_mean_sem(run.metrics["param_sq_error"], run.failed)
         n = np.arange(1, generations + 1)
         theory = jc.theory.overparametrized_collapse(norm_sq, OVER_DIM, size, n)
         out.append(Series("overparametrized", f"T0={size}", "n", n.astype(float), mean, sem, theory, "exact",
@@ -444,14 +437,14 @@ def _replace_vs_accumulate(key, seeds: int, generations: int) -> list[Series]:
     out = []
     for name, values in zip(("replace", "accumulate"), fixed_design_errors(jax.random.fold_in(key, 0), designs,
                                                                            generations)):
-        mean, sem = _healthy_stats(values, no_failures)
+        mean, sem = healthy_mean_sem(values, no_failures)
         out.append(Series("fixed_design", name, "n", (t + 1).astype(float), mean, sem, theory[name], "exact",
                           designs, 0))
     model, truth = correlated_truth(POOL_DIM, POOL_NOISE)
     for i, pool in enumerate(("replace", "accumulate")):
         loop = _chain(model, POOL_SIZE, generations - 1, pool)
         run = jc.simulate(loop, truth, key=jax.random.fold_in(key, 1 + i), seeds=seeds)
-        mean, sem = _healthy_stats(run.metrics["test_error"], run.failed)
+        mean, sem = healthy_mean_sem(run.metrics["test_error"], run.failed)
         theory = jc.theory.expected(loop, truth, "test_error") if pool == "replace" else None
         out.append(Series("accumulate", f"{pool}, fresh design", "n", (t + 1).astype(float), mean, sem, theory,
                           "exact" if theory is not None else "", seeds, int(run.failed.sum())))
@@ -510,8 +503,8 @@ def simulate_experiment(
     """
     import jax
 
-    seeds = _check_count("seeds", seeds, 2)
-    generations = _check_count("generations", generations, 2)
+    seeds = check_count("seeds", seeds, 2)
+    generations = check_count("generations", generations, 2)
     u_sizes = _check_sizes("u_sizes", u_sizes, 1)
     power_sizes = _check_sizes("power_sizes", power_sizes, 1)
     start = time.perf_counter()

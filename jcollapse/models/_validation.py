@@ -7,6 +7,24 @@ import jax.numpy as jnp
 import numpy as np
 
 
+def check_count(name: str, value, minimum: int) -> int:
+    """``value`` as an ``int`` after checking it is an integer ``>= minimum``.
+
+    ```python
+    >>> check_count("seeds", 3, 1)
+    3
+    >>> check_count("seeds", 0, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seeds must be an integer >= 1; got 0
+
+    ```
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
 def float_dtype():
     """The default floating dtype: float64 when ``jax_enable_x64`` is on, else float32.
 
