@@ -1,6 +1,6 @@
 """Model families. Each is an ``eqx.Module`` of static structure; see :mod:`._base`."""
 
-from ._base import AbstractExactModel, AbstractModel, AbstractStatistics
+from ._base import AbstractExactModel, AbstractMeanFamily, AbstractModel, AbstractStatistics
 from ._categorical import Categorical, CategoricalParams
 from ._counts import CountStatistics
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
@@ -11,6 +11,7 @@ from ._regression import LinearRegression, RegressionParams, RegressionStatistic
 __all__ = [
     "AbstractModel",
     "AbstractExactModel",
+    "AbstractMeanFamily",
     "AbstractStatistics",
     "Categorical",
     "CategoricalParams",

@@ -93,3 +93,26 @@ class AbstractExactModel(AbstractModel):
     def exact_is_cheaper(self, sample_size: int) -> bool:
         """Whether drawing the statistics of ``sample_size`` samples directly costs less
         than drawing the samples; ``path="auto"`` asks it with the largest ``n_t``."""
+
+
+class AbstractMeanFamily(AbstractExactModel):
+    """A family indexed by its mean: one sample ``x`` has ``E x = mean_parameter(params)``
+    and the estimator is the (weighted) sample mean, ``fit(stats) = from_mean_parameter(stats.mean)``.
+
+    Gaussian with known covariance, Poisson and Bernoulli are such families (exponential
+    families in their mean parametrisation, where the sufficient statistic is ``x`` itself).
+    Estimators that reweight samples, such as :mod:`jcollapse.filters`, meet the model only
+    through these three functions.
+    """
+
+    @abc.abstractmethod
+    def mean_parameter(self, params: Params) -> Float[Array, " dim"]:
+        """``E x`` under ``params``."""
+
+    @abc.abstractmethod
+    def from_mean_parameter(self, mean: Float[Array, " dim"], truth: Params) -> Params:
+        """The parameters with mean ``mean`` (``truth`` supplies the known fields, e.g. a covariance)."""
+
+    @abc.abstractmethod
+    def sample_std(self, params: Params) -> Float[Array, " dim"]:
+        """The standard deviation of one coordinate of one sample under ``params``."""

@@ -12,7 +12,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .._reduce import matmul, pairwise_sum, trace
-from ._base import AbstractExactModel
+from ._base import AbstractExactModel, AbstractMeanFamily
 from ._moments import MomentStatistics
 from ._random import wishart
 from ._validation import as_finite_array, psd_factor, to_device
@@ -171,7 +171,7 @@ class Gaussian(AbstractExactModel):
         return True
 
 
-class GaussianMean(AbstractExactModel):
+class GaussianMean(AbstractMeanFamily):
     """A ``dim``-dimensional Gaussian whose covariance is known; only the mean is estimated.
 
     The covariance is part of the truth and is used to draw synthetic samples from every
@@ -224,7 +224,16 @@ class GaussianMean(AbstractExactModel):
         return MomentStatistics(count.astype(mean.dtype), mean)
 
     def fit(self, stats: MomentStatistics, truth: GaussianParams) -> GaussianParams:
-        return GaussianParams(stats.mean, truth.cov, truth.factor)
+        return self.from_mean_parameter(stats.mean, truth)
+
+    def mean_parameter(self, params: GaussianParams) -> Float[Array, " dim"]:
+        return params.mean
+
+    def from_mean_parameter(self, mean, truth: GaussianParams) -> GaussianParams:
+        return GaussianParams(mean, truth.cov, truth.factor)
+
+    def sample_std(self, params: GaussianParams) -> Float[Array, " dim"]:
+        return jnp.sqrt(jnp.diagonal(params.cov))
 
     def metrics(self, params: GaussianParams, truth: GaussianParams) -> dict[str, Array]:
         return {"mean_sq_error": _squared_distance(params.mean, truth.mean)}
