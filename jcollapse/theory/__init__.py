@@ -4,10 +4,11 @@ Closed forms live in one private module per model family and register themselves
 :func:`register` under ``(model class, pool, mixing)``; :func:`available` lists them.
 """
 
-from . import _categorical, _gaussian, _regression  # noqa: F401  (register the closed forms)
+from . import _categorical, _gaussian, _mean_accumulate, _regression  # noqa: F401  (register the closed forms)
 from ._markov import expected_visits, markov_row_heuristic
 from ._categorical import collapse_limit, fixed_point, power_schedule_regime, theorem_3_1
 from ._gaussian import gaussian_moments, split_real_fraction
+from ._mean_accumulate import accumulate_mean_moments, amin_asymptote, amin_theorem_1, optimal_pool_weights
 from ._registry import Entry, available, expected, register
 from ._regression import (
     ols_chain_error,
@@ -21,6 +22,9 @@ from ._regression import (
 
 __all__ = [
     "Entry",
+    "accumulate_mean_moments",
+    "amin_asymptote",
+    "amin_theorem_1",
     "available",
     "collapse_limit",
     "expected",
@@ -28,6 +32,7 @@ __all__ = [
     "fixed_point",
     "gaussian_moments",
     "markov_row_heuristic",
+    "optimal_pool_weights",
     "ols_chain_error",
     "ols_pipeline_error",
     "overparametrized_collapse",
