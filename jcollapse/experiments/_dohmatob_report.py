@@ -8,6 +8,7 @@ import numpy as np
 from . import _figures
 from ._figures import COLOURS
 from ._report import format_number
+from ._series import RESOLUTION, log_slope, max_abs_z
 from .dohmatob import (
     BAND_SE, N_DIM, N_GENERATOR_NOISE, N_GENERATOR_SIZE, N_NOISE, N_SIZE, OVER_DIM, POOL_DIM, POOL_NOISE,
     POOL_SIZE, POWER_BETA, POWER_DIM, POWER_GENERATOR_NOISE, POWER_GENERATOR_SIZE, POWER_NOISE, POWER_SOURCE,
@@ -157,27 +158,8 @@ def all_figures(result: Result) -> dict:
     }
 
 
-#: Standard errors below this fraction of the mean are float32 rounding, not Monte-Carlo
-#: error (the late over-parametrised chain: every seed's error is ||w_0||^2 to 1e-8).
-_RESOLUTION = 1e-6
-
-
-def _max_abs_z(series: list[Series]) -> float:
-    """The largest ``|z|`` over points whose standard error is above float32 resolution."""
-    z = np.concatenate([np.where(s.sem > _RESOLUTION * np.abs(s.mean), np.abs(s.z), np.nan) for s in series])
-    z = z[np.isfinite(z)]
-    return float(z.max()) if z.size else float("nan")
-
-
 def _max_relative(series: list[Series]) -> float:
     return float(max(np.max(np.abs(s.mean / s.theory - 1)) for s in series))
-
-
-def _slope(x: np.ndarray, y: np.ndarray) -> float:
-    """Least-squares slope of ``log y`` against ``log x`` (NaN for fewer than two points)."""
-    if x.size < 2:
-        return float("nan")
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
 def summary_markdown(result: Result) -> str:
@@ -199,7 +181,7 @@ def summary_markdown(result: Result) -> str:
     u = result.study("u_curves")
     lines += ["## U-curves", "",
               f"Maximum relative deviation from the deterministic equivalents: "
-              f"{format_number(100 * _max_relative(u), 2)} % (max |z| {format_number(_max_abs_z(u), 3)}; the "
+              f"{format_number(100 * _max_relative(u), 2)} % (max |z| {format_number(max_abs_z(u), 3)}; the "
               "equivalents are asymptotic, and at d = 50 they were measured to deviate by up to 1.9 % (bias) and "
               "0.9 % (variance), more near the interpolation threshold T = d).", "",
               "| setting | simulated best λ | error there | DE best λ |", "|---|---|---|---|"]
@@ -211,7 +193,7 @@ def summary_markdown(result: Result) -> str:
     ols = n_series[0]
     slope = np.polyfit(ols.x, ols.mean, 1)[0]
     lines += ["", "## Error versus n", "",
-              f"OLS: max |z| = {format_number(_max_abs_z([ols]), 3)} against the exact formula over n = 0.."
+              f"OLS: max |z| = {format_number(max_abs_z([ols]), 3)} against the exact formula over n = 0.."
               f"{int(ols.x[-1])}; fitted slope {format_number(slope, 4)} per generation against "
               f"σ₀²d/(T₀−d−1) = {format_number(N_GENERATOR_NOISE ** 2 * N_DIM / (N_GENERATOR_SIZE - N_DIM - 1), 4)}. "
               "Ridge: max relative deviation from the deterministic equivalents "
@@ -219,26 +201,26 @@ def summary_markdown(result: Result) -> str:
     power = result.study("power_law")
     rates = jc.theory.power_law_rates(POWER_BETA, POWER_SOURCE)
     lines += ["## Power law", "",
-              f"Clean data (n = 0): fitted log-log slope {format_number(_slope(power[0].x, power[0].mean), 3)} "
+              f"Clean data (n = 0): fitted log-log slope {format_number(log_slope(power[0].x, power[0].mean), 3)} "
               f"against −{rates['error_exponent']:.3g}; deterministic equivalent's own slope "
-              f"{format_number(_slope(power[0].x, power[0].theory), 3)} over the same T (finite d = {POWER_DIM}). "
+              f"{format_number(log_slope(power[0].x, power[0].theory), 3)} over the same T (finite d = {POWER_DIM}). "
               f"Slopes with synthetic generations: " + ", ".join(
-                  f"{s.label}: {format_number(_slope(s.x, s.mean), 3)}" for s in power[1:]) +
+                  f"{s.label}: {format_number(log_slope(s.x, s.mean), 3)}" for s in power[1:]) +
               f". Max relative deviation from the equivalents {format_number(100 * _max_relative(power), 2)} %.", ""]
     over = result.study("overparametrized")
-    resolved = sum(int(np.sum(s.sem > _RESOLUTION * np.abs(s.mean))) for s in over)
+    resolved = sum(int(np.sum(s.sem > RESOLUTION * np.abs(s.mean))) for s in over)
     lines += ["## Over-parametrised collapse", "",
-              f"max |z| against ‖w₀‖²(1 − (T₀/d)^n): {format_number(_max_abs_z(over), 3)} over the {resolved} of "
+              f"max |z| against ‖w₀‖²(1 − (T₀/d)^n): {format_number(max_abs_z(over), 3)} over the {resolved} of "
               f"{sum(s.x.size for s in over)} points whose standard error exceeds float32 resolution "
-              f"({_RESOLUTION:g} of the mean; beyond, every seed's error is ‖w₀‖² to the last bits).", ""]
+              f"({RESOLUTION:g} of the mean; beyond, every seed's error is ‖w₀‖² to the last bits).", ""]
     fixed, fresh = result.study("fixed_design"), result.study("accumulate")
     c = fixed[0].theory[0]
     lines += ["## Replace versus accumulate", "",
               f"Fixed design ({fixed[0].seeds} designs, see `FIXED_DESIGN_SEED_FACTOR`): max |z| "
-              f"{format_number(_max_abs_z(fixed), 3)}; at n = {int(fixed[0].x[-1])} replace is "
+              f"{format_number(max_abs_z(fixed), 3)}; at n = {int(fixed[0].x[-1])} replace is "
               f"{format_number(fixed[0].mean[-1] / c, 3)} c and accumulate {format_number(fixed[1].mean[-1] / c, 4)} c "
               f"(bound π²/6 = {np.pi ** 2 / 6:.4f}). Fresh design: replace max |z| "
-              f"{format_number(_max_abs_z(fresh[:1]), 3)} against the exact OLS chain; accumulate reaches "
+              f"{format_number(max_abs_z(fresh[:1]), 3)} against the exact OLS chain; accumulate reaches "
               f"{format_number(fresh[1].mean[-1] / c, 4)} c (no closed form is known for a fresh design).", "",
               "## Figures", ""]
     for name, caption in FIGURES.items():

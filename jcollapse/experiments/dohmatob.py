@@ -57,6 +57,7 @@ import numpy as np
 
 from ..models._validation import check_count
 from ._curves import healthy_mean_sem
+from ._series import Series, select, series_rows
 
 #: Name of the command: ``jcollapse reproduce dohmatob``.
 NAME = "dohmatob"
@@ -97,49 +98,6 @@ STUDIES = ("u_curves", "error_vs_n", "power_law", "overparametrized", "fixed_des
 
 
 @dataclasses.dataclass(frozen=True)
-class Series:
-    """One simulated curve of a study, next to its theory.
-
-    **Fields:**
-
-    - `study`: one of :data:`STUDIES` (``"fixed_design"`` and ``"accumulate"`` make up
-      the replace-versus-accumulate figure).
-    - `label`: the curve's setting, e.g. ``"T=100, n=2"``.
-    - `xname`: what `x` is: ``"ridge"``, ``"n"`` or ``"T"``.
-    - `x`, `mean`, `sem`: abscissae, mean over healthy seeds and its standard error.
-    - `theory`: the closed form at `x`, or ``None``.
-    - `theory_kind`: ``"exact"``, ``"deterministic equivalent"`` or ``""``.
-    - `seeds`, `failed`: seeds simulated, and those with a status flag (left out).
-    """
-
-    study: str
-    label: str
-    xname: str
-    x: np.ndarray
-    mean: np.ndarray
-    sem: np.ndarray
-    theory: Optional[np.ndarray]
-    theory_kind: str
-    seeds: int
-    failed: int
-
-    @property
-    def z(self) -> np.ndarray:
-        """``(mean - theory) / sem`` at each point (NaN without theory).
-
-        ```python
-        >>> one = np.ones(2)
-        >>> Series("u_curves", "T=1", "ridge", one, one * 1.2, one * 0.1, one, "exact", 4, 0).z.round(6)
-        array([2., 2.])
-
-        ```
-        """
-        if self.theory is None:
-            return np.full(self.x.shape, np.nan)
-        return (self.mean - self.theory) / self.sem
-
-
-@dataclasses.dataclass(frozen=True)
 class Result:
     """Everything :func:`simulate_experiment` measured.
 
@@ -158,7 +116,7 @@ class Result:
 
     def study(self, name: str) -> list[Series]:
         """The series of study `name`, in simulation order."""
-        return [s for s in self.series if s.study == name]
+        return select(self.series, name)
 
 
 # --------------------------------------------------------------------------- settings
@@ -528,8 +486,7 @@ def simulate_experiment(
 
 
 def rows(result: Result) -> list[dict]:
-    """Every simulated point as a dict: ``study``, ``label``, ``x_name``, ``x``, ``mean``,
-    ``sem``, ``theory``, ``theory_kind``, ``z``, ``seeds``, ``failed``.
+    """Every simulated point as a dict (:func:`jcollapse.experiments._series.series_rows`).
 
     ```python
     >>> one = np.ones(2)
@@ -539,14 +496,7 @@ def rows(result: Result) -> list[dict]:
 
     ```
     """
-    out = []
-    for s in result.series:
-        theory = s.theory if s.theory is not None else np.full(s.x.shape, np.nan)
-        for x, mean, sem, th, z in zip(s.x, s.mean, s.sem, theory, s.z):
-            out.append(dict(study=s.study, label=s.label, x_name=s.xname, x=float(x), mean=float(mean),
-                            sem=float(sem), theory=float(th), theory_kind=s.theory_kind, z=float(z),
-                            seeds=s.seeds, failed=s.failed))
-    return out
+    return series_rows(result.series)
 
 
 def run(
