@@ -3,6 +3,7 @@
 from ._base import AbstractExactModel, AbstractMeanFamily, AbstractModel, AbstractStatistics
 from ._categorical import Categorical, CategoricalParams
 from ._counts import CountStatistics
+from ._exponential import Bernoulli, BernoulliParams, Poisson, PoissonParams
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
 from ._markov import MarkovChain, MarkovChainParams
 from ._moments import MomentStatistics
@@ -13,6 +14,8 @@ __all__ = [
     "AbstractExactModel",
     "AbstractMeanFamily",
     "AbstractStatistics",
+    "Bernoulli",
+    "BernoulliParams",
     "Categorical",
     "CategoricalParams",
     "CountStatistics",
@@ -23,6 +26,8 @@ __all__ = [
     "MarkovChain",
     "MarkovChainParams",
     "MomentStatistics",
+    "Poisson",
+    "PoissonParams",
     "RegressionParams",
     "RegressionStatistics",
 ]
