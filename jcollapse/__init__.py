@@ -11,7 +11,7 @@ run = jc.simulate(loop, model.params(mean=0.0, cov=[[1.0]]), key=jax.random.key(
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import models, probes, schedules, theory
+from . import filters, models, pac, probes, schedules, theory
 from .loop import Loop
 from .rollout import STATUS_DEGENERATE, STATUS_NONFINITE
 from .simulate import Run, simulate
@@ -26,7 +26,9 @@ __all__ = [
     "Run",
     "STATUS_DEGENERATE",
     "STATUS_NONFINITE",
+    "filters",
     "models",
+    "pac",
     "probes",
     "schedules",
     "simulate",

@@ -4,6 +4,8 @@
 - :mod:`jcollapse.experiments.bakshi_chakraborty`: Bakshi & Chakraborty's categorical
   next-token loop, with its Markov-chain and Gaussian counterparts
   (``jcollapse reproduce bakshi-chakraborty``).
+- :mod:`jcollapse.experiments.amin`: Amin et al.'s mean estimation (Theorem 1, weighted
+  estimators) and PAC learning on self-labelled rounds (``jcollapse reproduce amin``).
 - :mod:`jcollapse.experiments.dohmatob`: Dohmatob, Feng & Kempe's regression pipeline, and
   replace versus accumulate (``jcollapse reproduce dohmatob``).
 
@@ -13,14 +15,14 @@ Each module has ``run(out, seeds, generations, key, ...)`` writing figures, tabl
 ```python
 >>> from jcollapse import experiments
 >>> sorted(experiments.REPRODUCTIONS)
-['bakshi-chakraborty', 'dohmatob']
+['amin', 'bakshi-chakraborty', 'dohmatob']
 
 ```
 """
 
-from . import bakshi_chakraborty, demo, dohmatob
+from . import amin, bakshi_chakraborty, demo, dohmatob
 
 #: Paper reproductions by command name: ``jcollapse reproduce NAME``.
-REPRODUCTIONS = {module.NAME: module for module in (bakshi_chakraborty, dohmatob)}
+REPRODUCTIONS = {module.NAME: module for module in (amin, bakshi_chakraborty, dohmatob)}
 
-__all__ = ["REPRODUCTIONS", "bakshi_chakraborty", "demo", "dohmatob"]
+__all__ = ["REPRODUCTIONS", "amin", "bakshi_chakraborty", "demo", "dohmatob"]

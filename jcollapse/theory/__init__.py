@@ -4,9 +4,17 @@ Closed forms live in one private module per model family and register themselves
 :func:`register` under ``(model class, pool, mixing)``; :func:`available` lists them.
 """
 
-from . import _categorical, _gaussian, _mean_accumulate, _regression  # noqa: F401  (register the closed forms)
+from . import _categorical, _exponential, _gaussian, _mean_accumulate, _regression  # noqa: F401  (registration)
 from ._markov import expected_visits, markov_row_heuristic
 from ._categorical import collapse_limit, fixed_point, power_schedule_regime, theorem_3_1
+from ._exponential import (
+    bernoulli_absorption_probability,
+    bernoulli_moments,
+    bernoulli_replace,
+    poisson_absorption_probability,
+    poisson_replace,
+    random_walk_error,
+)
 from ._gaussian import gaussian_moments, split_real_fraction
 from ._mean_accumulate import accumulate_mean_moments, amin_asymptote, amin_theorem_1, optimal_pool_weights
 from ._registry import Entry, available, expected, register
@@ -26,6 +34,9 @@ __all__ = [
     "amin_asymptote",
     "amin_theorem_1",
     "available",
+    "bernoulli_absorption_probability",
+    "bernoulli_moments",
+    "bernoulli_replace",
     "collapse_limit",
     "expected",
     "expected_visits",
@@ -36,11 +47,14 @@ __all__ = [
     "ols_chain_error",
     "ols_pipeline_error",
     "overparametrized_collapse",
+    "poisson_absorption_probability",
+    "poisson_replace",
     "power_law_rates",
     "power_law_spectrum",
     "replace_vs_accumulate",
     "ridge_deterministic_equivalent",
     "power_schedule_regime",
+    "random_walk_error",
     "register",
     "split_real_fraction",
     "theorem_3_1",

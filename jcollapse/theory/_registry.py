@@ -132,8 +132,8 @@ def available(model=None) -> list[tuple[str, str, str, tuple[str, ...]]]:
 
     ```python
     >>> import jcollapse as jc
-    >>> available(jc.models.GaussianMean(dim=1))
-    [('GaussianMean', 'replace', 'iid', ('mean_sq_error',)), ('GaussianMean', 'replace', 'split', ('mean_sq_error',))]
+    >>> [(pool, mixing) for _, pool, mixing, _ in available(jc.models.GaussianMean(dim=1))]
+    [('accumulate', 'iid'), ('accumulate', 'split'), ('replace', 'iid'), ('replace', 'split')]
 
     ```
     """
