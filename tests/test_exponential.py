@@ -143,13 +143,25 @@ def test_closed_form_matches_simulation(name, mixing):
         assert np.all(np.abs(z) <= Z), (metric, z.round(2))
 
 
-def test_no_closed_form_for_absorbed_or_accumulate():
+def test_no_closed_form_for_absorbed_or_bernoulli_accumulate():
     loop = _loop(POISSON, "iid")
     truth = POISSON.params(rate=1.0)
     with pytest.raises(NotImplementedError, match="absorbed"):
         jc.theory.expected(loop, truth, "absorbed")
     with pytest.raises(NotImplementedError):
-        jc.theory.expected(loop.replace(pool="accumulate"), truth, "param_sq_error")
+        jc.theory.expected(_loop(BERNOULLI, "iid").replace(pool="accumulate"), BERNOULLI.params(probs=[0.5, 0.5]),
+                           "param_sq_error")
+
+
+@pytest.mark.parametrize("mixing", ["iid", "split"])
+def test_poisson_accumulate_matches_simulation(mixing):
+    # the GaussianMean recursion with Sigma = diag(rate): E rate_hat = rate* at every t
+    loop = _loop(POISSON, mixing).replace(pool="accumulate", pool_weights=jc.schedules.geometric(1.0, 1.2))
+    truth = POISSON.params(rate=[1.0, 3.0])
+    run = jc.simulate(loop, truth, key=jax.random.key(13), seeds=SEEDS)
+    for metric in ("param_sq_error", "variance"):
+        z = (run.mean(metric) - jc.theory.expected(loop, truth, metric)) / run.sem(metric)
+        assert np.all(np.abs(z) <= Z), (metric, z.round(2))
 
 
 def test_known_identities_without_real_data():

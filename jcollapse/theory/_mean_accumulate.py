@@ -37,6 +37,13 @@ generation ``t`` is worth ``b_t^2 n_t`` real samples, and
 REFERENCE's debiased candidate ``Sigma_round / (1 + t (1 - alpha)^2)``: the optimal pool
 weights reach it without subtracting the previous fit. The weights need ``a_t`` (as the
 candidate does); ``c = 0`` at ``a = 0``: synthetic-only generations get weight 0.
+
+**Poisson.** The derivation uses only that one sample has covariance ``Sigma`` whether it is
+real or synthetic. A Poisson sample's variance is its rate, so a synthetic sample has
+variance ``rate_hat``, but ``E rate_hat_t = rate*`` at every ``t`` and ``U_t`` has mean zero
+given the past, so ``E U_t U_t^T = diag(rate*) / n`` and every step above holds in
+expectation with ``Sigma = diag(rate*)`` (our own derivation). The Bernoulli's variance
+``p (1 - p)`` is not linear in the estimate, so it does not reduce to this form.
 """
 
 from __future__ import annotations
@@ -45,8 +52,9 @@ import numpy as np
 from scipy.special import gammaln
 
 from ..loop import Loop
-from ..models._gaussian import GaussianMean
-from ._gaussian import _schedules, _truth_trace, split_real_fraction
+from ..models._exponential import Poisson
+from ._exponential import _truth_field
+from ._gaussian import GaussianMean, _schedules, _truth_trace, split_real_fraction
 from ._registry import register
 
 
@@ -71,12 +79,13 @@ def accumulate_mean_moments(loop: Loop) -> np.ndarray:
 
     **Arguments:**
 
-    - `loop`: a loop with a :class:`~jcollapse.models.GaussianMean` model and
-      ``pool="accumulate"`` (any schedules, any ``pool_weights``).
+    - `loop`: a loop with a :class:`~jcollapse.models.GaussianMean` or
+      :class:`~jcollapse.models.Poisson` model and ``pool="accumulate"`` (any schedules,
+      any ``pool_weights``).
 
     **Returns:**
 
-    ``m``, a float64 array ``[G + 1]``.
+    ``m``, a float64 array ``[G + 1]`` (units of one sample's covariance).
 
     ```python
     >>> import jcollapse as jc
@@ -87,8 +96,9 @@ def accumulate_mean_moments(loop: Loop) -> np.ndarray:
 
     ```
     """
-    if not isinstance(loop.model, GaussianMean) or loop.pool != "accumulate":
-        raise ValueError(f"accumulate_mean_moments needs a GaussianMean model and pool='accumulate'; got {loop}")
+    if not isinstance(loop.model, (GaussianMean, Poisson)) or loop.pool != "accumulate":
+        raise ValueError(f"accumulate_mean_moments needs a GaussianMean or Poisson model and pool='accumulate'; "
+                         f"got {loop}")
     share = _mixing_share(loop)
     n = np.asarray(loop.sample_size, dtype=np.float64)
     mass = np.asarray(loop.pool_weights, dtype=np.float64) * n
@@ -131,6 +141,39 @@ def gaussian_mean_accumulate(loop: Loop, truth) -> dict[str, np.ndarray]:
     ```
     """
     return {"mean_sq_error": accumulate_mean_moments(loop) * _truth_trace(loop.model, truth)}
+
+
+@register(Poisson, pool="accumulate", mixing=("iid", "split"), metrics=("param_sq_error", "variance"))
+def poisson_accumulate(loop: Loop, truth) -> dict[str, np.ndarray]:
+    """Expected ``param_sq_error`` and ``variance`` of :class:`~jcollapse.models.Poisson` on an
+    accumulating pool with any per-generation weights, iid or split mixing, any schedules.
+
+    Formula (our own derivation, module docstring): ``E ||rate_hat_t - rate*||^2 =
+    m_t sum(rate*)`` with ``m_t`` from :func:`accumulate_mean_moments`, and
+    ``E variance = mean(rate*)`` (the pooled mean is unbiased).
+
+    **Arguments:**
+
+    - `loop`: a loop with a ``Poisson`` model and ``pool="accumulate"``.
+    - `truth`: ``loop.model.params(rate=...)``.
+
+    **Returns:**
+
+    ``{"param_sq_error": [G + 1], "variance": [G + 1]}``, float64.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> model = jc.models.Poisson(dim=1)
+    >>> loop = jc.Loop(model, generations=2, real_fraction=0.0, sample_size=1, pool="accumulate",
+    ...                mixing="split")
+    >>> poisson_accumulate(loop, model.params(rate=2.0))["param_sq_error"].round(4)
+    array([2.    , 2.5   , 2.7222])
+
+    ```
+    """
+    rate = _truth_field(loop, truth, "rate")
+    m = accumulate_mean_moments(loop)
+    return {"param_sq_error": m * rate.sum(), "variance": np.full_like(m, rate.mean())}
 
 
 def amin_theorem_1(contamination: float, rounds: int) -> np.ndarray:
@@ -228,8 +271,9 @@ def optimal_pool_weights(loop: Loop) -> np.ndarray:
 
     **Arguments:**
 
-    - `loop`: a loop with a :class:`~jcollapse.models.GaussianMean` model and
-      ``pool="accumulate"`` (its own ``pool_weights`` are ignored).
+    - `loop`: a loop with a :class:`~jcollapse.models.GaussianMean` or
+      :class:`~jcollapse.models.Poisson` model and ``pool="accumulate"`` (its own
+      ``pool_weights`` are ignored).
 
     **Returns:**
 
@@ -247,8 +291,9 @@ def optimal_pool_weights(loop: Loop) -> np.ndarray:
 
     ```
     """
-    if not isinstance(loop.model, GaussianMean) or loop.pool != "accumulate":
-        raise ValueError(f"optimal_pool_weights needs a GaussianMean model and pool='accumulate'; got {loop}")
+    if not isinstance(loop.model, (GaussianMean, Poisson)) or loop.pool != "accumulate":
+        raise ValueError(f"optimal_pool_weights needs a GaussianMean or Poisson model and pool='accumulate'; "
+                         f"got {loop}")
     share = _mixing_share(loop)
     n = np.asarray(loop.sample_size, dtype=np.float64)
     weights = np.zeros_like(n)
