@@ -8,24 +8,30 @@ coordinate whose fitted probability is 0 or 1, draws only that value, so without
 data the model regenerates itself forever (REFERENCE.md section 4: Xu et al.'s random walk
 with absorption). The ``absorbed`` metric marks such fits; its mean over seeds is the
 fraction of seeds collapsed, whose closed form is in :mod:`jcollapse.theory`.
+
+What the two share (statistics, fit, metrics, the exact path's bookkeeping) lives in the
+private abstract :class:`_IndependentMeanFamily`; each final class supplies only its
+parameters, its raw sampler, its exact sampler of coordinate sums, its per-coordinate
+variance as a function of the mean, and its absorbing-state test.
 """
 
-from __future__ import annotations
-
+import abc
 from typing import ClassVar
 
 import equinox as eqx
+from equinox import AbstractClassVar, AbstractVar
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from .._reduce import pairwise_sum
-from ._base import AbstractMeanFamily
+from ._base import AbstractMeanFamily, Params
 from ._gaussian import _squared_distance
 from ._moments import MomentStatistics
 from ._random import binomial, poisson
 from ._validation import as_finite_array, to_device
+
 
 def _check_dim(dim) -> None:
     if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
@@ -36,6 +42,20 @@ def _mean_statistics(total: Float[Array, " dim"], count) -> MomentStatistics:
     """The statistics of ``count`` samples with coordinate sums ``total`` (mean 0 if empty)."""
     count = count.astype(total.dtype)
     return MomentStatistics(count, total / jnp.maximum(count, 1))
+
+
+def _validated(name: str, values, dim: int, invalid, requirement: str) -> Array:
+    """``values`` as a finite ``[dim]`` device array, with no entry where ``invalid`` holds.
+
+    Raises `ValueError` ``"{name} must be {requirement}; got {value} at index {j}"`` at the
+    first invalid entry.
+    """
+    values = as_finite_array(name, values, (dim,))
+    bad = invalid(values)
+    if np.any(bad):
+        j = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} must be {requirement}; got {values[j]} at index {j}")
+    return to_device(values)
 
 
 class PoissonParams(eqx.Module):
@@ -74,7 +94,204 @@ class BernoulliParams(eqx.Module):
     probs: Float[Array, " dim"]
 
 
-class Poisson(AbstractMeanFamily):
+class _IndependentMeanFamily(AbstractMeanFamily):
+    """``dim`` independent coordinates of a one-parameter family indexed by its mean,
+    estimated by the sample mean; the parameters are one ``[dim]`` field (the mean).
+
+    Concrete subclasses are final and provide the field ``dim``, the class variables
+    ``_params_type`` (the parameters class) and ``_mean_field`` (the name of its field),
+    and implement ``params``, ``sample`` and the three private hooks ``_sample_sum``,
+    ``_variance`` and ``_is_absorbing``. Everything else is concrete here.
+    """
+
+    dim: AbstractVar[int]
+    _params_type: AbstractClassVar[type]
+    _mean_field: AbstractClassVar[str]
+
+    metric_names: ClassVar[tuple[str, ...]] = ("param_sq_error", "variance", "absorbed")
+
+    def __check_init__(self):
+        _check_dim(self.dim)
+
+    @abc.abstractmethod
+    def _sample_sum(self, key: PRNGKeyArray, mean: Float[Array, " dim"], count) -> Float[Array, " dim"]:
+        """Each coordinate's sum of ``count`` i.i.d. samples with mean ``mean``, drawn
+        directly (``count`` may be traced and zero)."""
+
+    @abc.abstractmethod
+    def _variance(self, mean: Float[Array, " dim"]) -> Float[Array, " dim"]:
+        """One sample's per-coordinate variance under the parameters with mean ``mean``."""
+
+    @abc.abstractmethod
+    def _is_absorbing(self, mean: Float[Array, " dim"]) -> Bool[Array, " dim"]:
+        """Which coordinates of the mean are absorbing states."""
+
+    @property
+    def min_sample_size(self) -> int:
+        """1: the sample mean of one sample is a valid fit.
+
+        ```python
+        >>> Poisson(dim=2).min_sample_size, Bernoulli(dim=2).min_sample_size
+        (1, 1)
+
+        ```
+        """
+        return 1
+
+    def statistics(self, data, weights) -> MomentStatistics:
+        """Weighted count and mean of the rows of ``data``.
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> Poisson(dim=1).statistics(jnp.array([[1.0], [3.0]]), jnp.ones(2)).mean
+        Array([2.], dtype=float32)
+        >>> Bernoulli(dim=1).statistics(jnp.array([[1.0], [0.0]]), jnp.ones(2)).mean
+        Array([0.5], dtype=float32)
+
+        ```
+        """
+        return MomentStatistics.of(data, weights, scatter=False)
+
+    def sample_statistics(self, key, params: Params, count) -> MomentStatistics:
+        """The statistics of ``count`` samples: each coordinate's sum is drawn directly,
+        ``Poisson(count * rate)`` for :class:`Poisson` and ``Binomial(count, p)`` for
+        :class:`Bernoulli`; ``count = 0`` gives the empty statistics.
+
+        ```python
+        >>> import jax, jax.numpy as jnp
+        >>> model = Poisson(dim=2)
+        >>> stats = model.sample_statistics(jax.random.key(0), model.params(rate=1.0), jnp.array(0))
+        >>> float(stats.count), stats.mean
+        (0.0, Array([0., 0.], dtype=float32))
+        >>> model = Bernoulli(dim=2)
+        >>> stats = model.sample_statistics(jax.random.key(0), model.params(probs=0.5), jnp.array(10))
+        >>> float(stats.count), stats.mean.shape
+        (10.0, (2,))
+
+        ```
+        """
+        return _mean_statistics(self._sample_sum(key, self.mean_parameter(params), count), count)
+
+    def fit(self, stats: MomentStatistics, truth: Params) -> Params:
+        """The MLE: the sample mean.
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> model = Poisson(dim=1)
+        >>> stats = MomentStatistics(jnp.float32(2), jnp.array([1.5]))
+        >>> model.fit(stats, model.params(rate=1.0)).rate
+        Array([1.5], dtype=float32)
+        >>> model = Bernoulli(dim=1)
+        >>> stats = MomentStatistics(jnp.float32(4), jnp.array([0.25]))
+        >>> model.fit(stats, model.params(probs=0.5)).probs
+        Array([0.25], dtype=float32)
+
+        ```
+        """
+        return self.from_mean_parameter(stats.mean, truth)
+
+    def mean_parameter(self, params: Params) -> Float[Array, " dim"]:
+        """``E x``: the rates of :class:`Poisson`, the probabilities of :class:`Bernoulli`.
+
+        ```python
+        >>> model = Poisson(dim=1)
+        >>> model.mean_parameter(model.params(rate=2.0))
+        Array([2.], dtype=float32)
+        >>> model = Bernoulli(dim=1)
+        >>> model.mean_parameter(model.params(probs=0.25))
+        Array([0.25], dtype=float32)
+
+        ```
+        """
+        return getattr(params, self._mean_field)
+
+    def from_mean_parameter(self, mean, truth: Params) -> Params:
+        """The parameters with ``E x = mean`` (``truth`` is not needed).
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> model = Poisson(dim=1)
+        >>> model.from_mean_parameter(jnp.array([0.5]), model.params(rate=1.0)).rate
+        Array([0.5], dtype=float32)
+        >>> model = Bernoulli(dim=1)
+        >>> model.from_mean_parameter(jnp.array([1.0]), model.params(probs=0.5)).probs
+        Array([1.], dtype=float32)
+
+        ```
+        """
+        return self._params_type(mean)
+
+    def sample_std(self, params: Params) -> Float[Array, " dim"]:
+        """One sample's per-coordinate standard deviation: ``sqrt(rate)`` for
+        :class:`Poisson`, ``sqrt(p (1 - p))`` for :class:`Bernoulli`.
+
+        ```python
+        >>> model = Poisson(dim=1)
+        >>> model.sample_std(model.params(rate=4.0))
+        Array([2.], dtype=float32)
+        >>> model = Bernoulli(dim=1)
+        >>> model.sample_std(model.params(probs=0.5))
+        Array([0.5], dtype=float32)
+
+        ```
+        """
+        return jnp.sqrt(self._variance(self.mean_parameter(params)))
+
+    def metrics(self, params: Params, truth: Params) -> dict[str, Array]:
+        """``param_sq_error``, ``variance`` and ``absorbed`` (see :class:`Poisson` and
+        :class:`Bernoulli`).
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> model = Poisson(dim=2)
+        >>> m = model.metrics(PoissonParams(jnp.zeros(2)), model.params(rate=[1.0, 2.0]))
+        >>> float(m["param_sq_error"]), float(m["variance"]), float(m["absorbed"])
+        (5.0, 0.0, 1.0)
+        >>> model = Bernoulli(dim=2)
+        >>> m = model.metrics(BernoulliParams(jnp.array([0.0, 1.0])), model.params(probs=0.5))
+        >>> float(m["param_sq_error"]), float(m["variance"]), float(m["absorbed"])
+        (0.5, 0.0, 1.0)
+
+        ```
+        """
+        mean = self.mean_parameter(params)
+        return {
+            "param_sq_error": _squared_distance(mean, self.mean_parameter(truth)),
+            "variance": pairwise_sum(self._variance(mean)) / self.dim,
+            "absorbed": jnp.all(self._is_absorbing(mean)).astype(mean.dtype),
+        }
+
+    def is_degenerate(self, params: Params) -> Bool[Array, ""]:
+        """True only for a NaN mean; an absorbing state (a Poisson rate of 0, a Bernoulli
+        probability of 0 or 1) is absorption, not a failed fit.
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> bool(Poisson(dim=1).is_degenerate(PoissonParams(jnp.zeros(1))))
+        False
+        >>> bool(Bernoulli(dim=1).is_degenerate(BernoulliParams(jnp.ones(1))))
+        False
+        >>> bool(Bernoulli(dim=1).is_degenerate(BernoulliParams(jnp.full(1, jnp.nan))))
+        True
+
+        ```
+        """
+        return jnp.any(jnp.isnan(self.mean_parameter(params)))
+
+    def exact_is_cheaper(self, sample_size: int) -> bool:
+        """Always True: one draw of each coordinate's sum (Poisson or binomial) against
+        ``n`` draws per coordinate.
+
+        ```python
+        >>> Poisson(dim=1).exact_is_cheaper(10), Bernoulli(dim=1).exact_is_cheaper(10)
+        (True, True)
+
+        ```
+        """
+        return True
+
+
+class Poisson(_IndependentMeanFamily):
     """``dim`` independent Poisson coordinates; the rates are estimated by the sample mean.
 
     Truth: ``model.params(rate=...)``. Metrics:
@@ -105,10 +322,8 @@ class Poisson(AbstractMeanFamily):
 
     dim: int = eqx.field(static=True)
 
-    metric_names: ClassVar[tuple[str, ...]] = ("param_sq_error", "variance", "absorbed")
-
-    def __check_init__(self):
-        _check_dim(self.dim)
+    _params_type: ClassVar[type] = PoissonParams
+    _mean_field: ClassVar[str] = "rate"
 
     def params(self, *, rate) -> PoissonParams:
         """Validated truth: independent Poisson(``rate``) coordinates.
@@ -136,15 +351,7 @@ class Poisson(AbstractMeanFamily):
 
         ```
         """
-        rate = as_finite_array("rate", rate, (self.dim,))
-        if np.any(rate <= 0):
-            j = int(np.flatnonzero(rate <= 0)[0])
-            raise ValueError(f"rate must be > 0 (allowed range (0, inf)); got {rate[j]} at index {j}")
-        return PoissonParams(to_device(rate))
-
-    @property
-    def min_sample_size(self) -> int:
-        return 1
+        return PoissonParams(_validated("rate", rate, self.dim, lambda r: r <= 0, "> 0 (allowed range (0, inf))"))
 
     def sample(self, key, params: PoissonParams, n: int) -> Float[Array, "n dim"]:
         """``n`` i.i.d. samples, shape ``[n, dim]``, integer-valued floats.
@@ -167,129 +374,17 @@ class Poisson(AbstractMeanFamily):
         draws = jax.random.poisson(key, rate[None, :], (n, rate.shape[0]), dtype=jnp.int32)
         return draws.astype(rate.dtype)
 
-    def statistics(self, data, weights) -> MomentStatistics:
-        """Weighted count and mean of the rows of ``data``.
+    def _sample_sum(self, key, mean, count):
+        return poisson(key, count.astype(mean.dtype) * mean)
 
-        ```python
-        >>> import jax.numpy as jnp
-        >>> Poisson(dim=1).statistics(jnp.array([[1.0], [3.0]]), jnp.ones(2)).mean
-        Array([2.], dtype=float32)
+    def _variance(self, mean):
+        return mean
 
-        ```
-        """
-        return MomentStatistics.of(data, weights, scatter=False)
-
-    def sample_statistics(self, key, params: PoissonParams, count) -> MomentStatistics:
-        """The statistics of ``count`` samples: each coordinate's sum is
-        ``Poisson(count * rate)``; ``count = 0`` gives the empty statistics.
-
-        ```python
-        >>> import jax, jax.numpy as jnp
-        >>> model = Poisson(dim=2)
-        >>> stats = model.sample_statistics(jax.random.key(0), model.params(rate=1.0), jnp.array(0))
-        >>> float(stats.count), stats.mean
-        (0.0, Array([0., 0.], dtype=float32))
-
-        ```
-        """
-        total = poisson(key, count.astype(params.rate.dtype) * params.rate)
-        return _mean_statistics(total, count)
-
-    def fit(self, stats: MomentStatistics, truth: PoissonParams) -> PoissonParams:
-        """The MLE: the sample mean.
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> model = Poisson(dim=1)
-        >>> stats = MomentStatistics(jnp.float32(2), jnp.array([1.5]))
-        >>> model.fit(stats, model.params(rate=1.0)).rate
-        Array([1.5], dtype=float32)
-
-        ```
-        """
-        return self.from_mean_parameter(stats.mean, truth)
-
-    def mean_parameter(self, params: PoissonParams) -> Float[Array, " dim"]:
-        """``E x = rate``.
-
-        ```python
-        >>> model = Poisson(dim=1)
-        >>> model.mean_parameter(model.params(rate=2.0))
-        Array([2.], dtype=float32)
-
-        ```
-        """
-        return params.rate
-
-    def from_mean_parameter(self, mean, truth: PoissonParams) -> PoissonParams:
-        """The parameters with ``E x = mean`` (``truth`` is not needed).
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> model = Poisson(dim=1)
-        >>> model.from_mean_parameter(jnp.array([0.5]), model.params(rate=1.0)).rate
-        Array([0.5], dtype=float32)
-
-        ```
-        """
-        return PoissonParams(mean)
-
-    def sample_std(self, params: PoissonParams) -> Float[Array, " dim"]:
-        """``sqrt(rate)``.
-
-        ```python
-        >>> model = Poisson(dim=1)
-        >>> model.sample_std(model.params(rate=4.0))
-        Array([2.], dtype=float32)
-
-        ```
-        """
-        return jnp.sqrt(params.rate)
-
-    def metrics(self, params: PoissonParams, truth: PoissonParams) -> dict[str, Array]:
-        """``param_sq_error``, ``variance`` and ``absorbed`` (see the class).
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> model = Poisson(dim=2)
-        >>> m = model.metrics(PoissonParams(jnp.zeros(2)), model.params(rate=[1.0, 2.0]))
-        >>> float(m["param_sq_error"]), float(m["variance"]), float(m["absorbed"])
-        (5.0, 0.0, 1.0)
-
-        ```
-        """
-        rate = params.rate
-        return {
-            "param_sq_error": _squared_distance(rate, truth.rate),
-            "variance": pairwise_sum(rate) / self.dim,
-            "absorbed": jnp.all(rate == 0).astype(rate.dtype),
-        }
-
-    def is_degenerate(self, params: PoissonParams) -> Bool[Array, ""]:
-        """True only for a NaN rate; a zero rate is absorption, not a failed fit.
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> bool(Poisson(dim=1).is_degenerate(PoissonParams(jnp.zeros(1))))
-        False
-
-        ```
-        """
-        return jnp.any(jnp.isnan(params.rate))
-
-    def exact_is_cheaper(self, sample_size: int) -> bool:
-        """Always True: one Poisson draw per coordinate against ``n`` of them.
-
-        ```python
-        >>> Poisson(dim=1).exact_is_cheaper(10)
-        True
-
-        ```
-        """
-        return True
+    def _is_absorbing(self, mean):
+        return mean == 0
 
 
-class Bernoulli(AbstractMeanFamily):
+class Bernoulli(_IndependentMeanFamily):
     """``dim`` independent Bernoulli coordinates; the probabilities are estimated by the
     sample mean.
 
@@ -320,10 +415,8 @@ class Bernoulli(AbstractMeanFamily):
 
     dim: int = eqx.field(static=True)
 
-    metric_names: ClassVar[tuple[str, ...]] = ("param_sq_error", "variance", "absorbed")
-
-    def __check_init__(self):
-        _check_dim(self.dim)
+    _params_type: ClassVar[type] = BernoulliParams
+    _mean_field: ClassVar[str] = "probs"
 
     def params(self, *, probs) -> BernoulliParams:
         """Validated truth: independent Bernoulli(``probs``) coordinates.
@@ -352,18 +445,8 @@ class Bernoulli(AbstractMeanFamily):
 
         ```
         """
-        probs = as_finite_array("probs", probs, (self.dim,))
-        bad = (probs <= 0) | (probs >= 1)
-        if np.any(bad):
-            j = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"probs must be in (0, 1) (allowed range (0, 1), endpoints excluded); got {probs[j]} at index {j}"
-            )
-        return BernoulliParams(to_device(probs))
-
-    @property
-    def min_sample_size(self) -> int:
-        return 1
+        requirement = "in (0, 1) (allowed range (0, 1), endpoints excluded)"
+        return BernoulliParams(_validated("probs", probs, self.dim, lambda p: (p <= 0) | (p >= 1), requirement))
 
     def sample(self, key, params: BernoulliParams, n: int) -> Float[Array, "n dim"]:
         """``n`` i.i.d. samples, shape ``[n, dim]``, as 0.0 / 1.0.
@@ -380,123 +463,11 @@ class Bernoulli(AbstractMeanFamily):
         u = jax.random.uniform(key, (n, probs.shape[0]), dtype=probs.dtype)
         return (u < probs[None, :]).astype(probs.dtype)
 
-    def statistics(self, data, weights) -> MomentStatistics:
-        """Weighted count and mean of the rows of ``data``.
+    def _sample_sum(self, key, mean, count):
+        return binomial(key, count, mean)
 
-        ```python
-        >>> import jax.numpy as jnp
-        >>> Bernoulli(dim=1).statistics(jnp.array([[1.0], [0.0]]), jnp.ones(2)).mean
-        Array([0.5], dtype=float32)
+    def _variance(self, mean):
+        return mean * (1 - mean)
 
-        ```
-        """
-        return MomentStatistics.of(data, weights, scatter=False)
-
-    def sample_statistics(self, key, params: BernoulliParams, count) -> MomentStatistics:
-        """The statistics of ``count`` samples: each coordinate's sum is
-        ``Binomial(count, p)``; ``count = 0`` gives the empty statistics.
-
-        ```python
-        >>> import jax, jax.numpy as jnp
-        >>> model = Bernoulli(dim=2)
-        >>> stats = model.sample_statistics(jax.random.key(0), model.params(probs=0.5), jnp.array(10))
-        >>> float(stats.count), stats.mean.shape
-        (10.0, (2,))
-
-        ```
-        """
-        return _mean_statistics(binomial(key, count, params.probs), count)
-
-    def fit(self, stats: MomentStatistics, truth: BernoulliParams) -> BernoulliParams:
-        """The MLE: the sample mean.
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> model = Bernoulli(dim=1)
-        >>> stats = MomentStatistics(jnp.float32(4), jnp.array([0.25]))
-        >>> model.fit(stats, model.params(probs=0.5)).probs
-        Array([0.25], dtype=float32)
-
-        ```
-        """
-        return self.from_mean_parameter(stats.mean, truth)
-
-    def mean_parameter(self, params: BernoulliParams) -> Float[Array, " dim"]:
-        """``E x = probs``.
-
-        ```python
-        >>> model = Bernoulli(dim=1)
-        >>> model.mean_parameter(model.params(probs=0.25))
-        Array([0.25], dtype=float32)
-
-        ```
-        """
-        return params.probs
-
-    def from_mean_parameter(self, mean, truth: BernoulliParams) -> BernoulliParams:
-        """The parameters with ``E x = mean`` (``truth`` is not needed).
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> model = Bernoulli(dim=1)
-        >>> model.from_mean_parameter(jnp.array([1.0]), model.params(probs=0.5)).probs
-        Array([1.], dtype=float32)
-
-        ```
-        """
-        return BernoulliParams(mean)
-
-    def sample_std(self, params: BernoulliParams) -> Float[Array, " dim"]:
-        """``sqrt(p (1 - p))``.
-
-        ```python
-        >>> model = Bernoulli(dim=1)
-        >>> model.sample_std(model.params(probs=0.5))
-        Array([0.5], dtype=float32)
-
-        ```
-        """
-        p = params.probs
-        return jnp.sqrt(p * (1 - p))
-
-    def metrics(self, params: BernoulliParams, truth: BernoulliParams) -> dict[str, Array]:
-        """``param_sq_error``, ``variance`` and ``absorbed`` (see the class).
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> model = Bernoulli(dim=2)
-        >>> m = model.metrics(BernoulliParams(jnp.array([0.0, 1.0])), model.params(probs=0.5))
-        >>> float(m["param_sq_error"]), float(m["variance"]), float(m["absorbed"])
-        (0.5, 0.0, 1.0)
-
-        ```
-        """
-        p = params.probs
-        return {
-            "param_sq_error": _squared_distance(p, truth.probs),
-            "variance": pairwise_sum(p * (1 - p)) / self.dim,
-            "absorbed": jnp.all((p == 0) | (p == 1)).astype(p.dtype),
-        }
-
-    def is_degenerate(self, params: BernoulliParams) -> Bool[Array, ""]:
-        """True only for a NaN probability; 0 and 1 are absorption, not a failed fit.
-
-        ```python
-        >>> import jax.numpy as jnp
-        >>> bool(Bernoulli(dim=1).is_degenerate(BernoulliParams(jnp.ones(1))))
-        False
-
-        ```
-        """
-        return jnp.any(jnp.isnan(params.probs))
-
-    def exact_is_cheaper(self, sample_size: int) -> bool:
-        """Always True: one binomial draw per coordinate against ``n`` uniforms.
-
-        ```python
-        >>> Bernoulli(dim=1).exact_is_cheaper(10)
-        True
-
-        ```
-        """
-        return True
+    def _is_absorbing(self, mean):
+        return (mean == 0) | (mean == 1)
