@@ -28,7 +28,7 @@ from jaxtyping import Array, Bool, Float, PRNGKeyArray
 from .._reduce import pairwise_sum
 from ._base import AbstractMeanFamily, Params
 from ._gaussian import _squared_distance
-from ._moments import MomentStatistics
+from ._moments import MomentStatistics, safe_divide
 from ._random import binomial, poisson
 from ._validation import as_finite_array, to_device
 
@@ -41,7 +41,7 @@ def _check_dim(dim) -> None:
 def _mean_statistics(total: Float[Array, " dim"], count) -> MomentStatistics:
     """The statistics of ``count`` samples with coordinate sums ``total`` (mean 0 if empty)."""
     count = count.astype(total.dtype)
-    return MomentStatistics(count, total / jnp.maximum(count, 1))
+    return MomentStatistics(count, safe_divide(total, count))
 
 
 def _validated(name: str, values, dim: int, invalid, requirement: str) -> Array:

@@ -16,10 +16,25 @@ from .._reduce import pairwise_sum
 from ._base import AbstractStatistics
 
 
-def _safe_divide(numerator: Array, denominator: Array) -> Array:
-    """``numerator / denominator`` where the denominator is positive, else zero."""
+def safe_divide(numerator: Array, denominator: Array) -> Array:
+    """``numerator / denominator`` where the denominator is positive, else zero; exactly 1
+    where the two are equal.
+
+    XLA rewrites a division by a broadcast scalar into a multiplication by its reciprocal,
+    so ``n / n`` can come out one ulp below 1 (measured in float32: ``110 * (1/110)``). A
+    Bernoulli fit of ``n`` ones must be exactly 1, an absorbing state, so the identity is
+    kept exact.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> safe_divide(jnp.array([110.0, 0.0, 3.0]), jnp.array([110.0, 0.0, 4.0]))
+    Array([1.  , 0.  , 0.75], dtype=float32)
+
+    ```
+    """
     positive = denominator > 0
-    return jnp.where(positive, numerator / jnp.where(positive, denominator, 1), 0)
+    quotient = jnp.where(numerator == denominator, 1, numerator / jnp.where(positive, denominator, 1))
+    return jnp.where(positive, quotient, 0)
 
 
 class MomentStatistics(AbstractStatistics):
@@ -50,7 +65,7 @@ class MomentStatistics(AbstractStatistics):
         ```
         """
         count = pairwise_sum(weights)
-        mean = _safe_divide(pairwise_sum(weights[:, None] * x), count)
+        mean = safe_divide(pairwise_sum(weights[:, None] * x), count)
         if not scatter:
             return cls(count, mean)
         centred = x - mean[None, :]
@@ -72,10 +87,10 @@ class MomentStatistics(AbstractStatistics):
         """
         count = self.count + other.count
         delta = other.mean - self.mean
-        mean = self.mean + _safe_divide(other.count, count) * delta
+        mean = self.mean + safe_divide(other.count, count) * delta
         if self.scatter is None:
             return MomentStatistics(count, mean)
-        cross = _safe_divide(self.count * other.count, count)
+        cross = safe_divide(self.count * other.count, count)
         scatter = self.scatter + other.scatter + cross * jnp.outer(delta, delta)
         return MomentStatistics(count, mean, scatter)
 
