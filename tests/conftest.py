@@ -8,8 +8,11 @@ from pathlib import Path
 # LLVM's expensive passes cost more than they save (measured: the dohmatob fixture's
 # studies 51.8 s -> 39.3 s cold). Tests check results, not speed; benchmarks and
 # `make demo` use XLA's defaults. Set before JAX starts its backend; kernels inherit it.
-if "xla_llvm_disable_expensive_passes" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_llvm_disable_expensive_passes=true").strip()
+# XLA's backend optimisation level 1 (default 2) compiles 12-15 % faster again (measured on
+# compile-bound tests) and left the run-time-bound dohmatob and probe tests unchanged (90 s).
+for flag in ("--xla_llvm_disable_expensive_passes=true", "--xla_backend_optimization_level=1"):
+    if flag.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flag).strip()
 
 import jax  # noqa: E402
 

@@ -8,7 +8,7 @@ from . import _figures
 from ._figures import COLOURS
 from ._report import format_number
 from ._series import max_abs_z
-from .han import (BAND_SE, DELTA_FRACTION, FAMILIES, GROWTH_EXPONENT, METHODS, REAL_FRACTIONS, SAMPLE_SIZE,
+from .han import (BAND_SE, DELTA_FRACTION, GROWTH_EXPONENT, METHODS, REAL_FRACTIONS, SAMPLE_SIZE,
                   TAIL_FRACTION, Result)
 
 #: Figure files and their captions (used in ``summary.md``).
@@ -27,8 +27,8 @@ _TITLES = {"gaussian": "Gaussian N(0, 1)", "poisson": "Poisson(3)", "bernoulli":
 
 
 def _errors_figure(result: Result):
-    fig, axes = _figures.new_figure(len(FAMILIES), len(REAL_FRACTIONS), width=4.2, height=3.3)
-    for row, name in zip(axes, FAMILIES):
+    fig, axes = _figures.new_figure(len(result.families), len(REAL_FRACTIONS), width=4.2, height=3.3)
+    for row, name in zip(axes, result.families):
         for ax, a in zip(row, REAL_FRACTIONS):
             ax.set_yscale("log")
             for method in METHODS:
@@ -48,9 +48,9 @@ def _errors_figure(result: Result):
 
 
 def _exceedance_figure(result: Result):
-    fig, axes = _figures.new_figure(1, len(FAMILIES), width=4.4, height=3.6)
+    fig, axes = _figures.new_figure(1, len(result.families), width=4.4, height=3.6)
     width = 0.26
-    for ax, name in zip(axes[0], FAMILIES):
+    for ax, name in zip(axes[0], result.families):
         for k, method in enumerate(METHODS):
             es = [result.exceedance(name, method, a) for a in REAL_FRACTIONS]
             x = np.arange(len(REAL_FRACTIONS)) + (k - 1) * width
@@ -159,7 +159,7 @@ def summary_markdown(result: Result) -> str:
         "exceedance | at t = 0 |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in FAMILIES:
+    for name in result.families:
         for a in REAL_FRACTIONS:
             for method in METHODS:
                 s, e = result.get(name, method, a), result.exceedance(name, method, a)
@@ -177,7 +177,7 @@ def _honest_paragraphs(result: Result) -> list[str]:
     G = result.generations
     out = []
     zero = [(name, result.get(name, "filter", 0.0), result.get(name, "no filter", 0.0),
-             result.exceedance(name, "filter", 0.0)) for name in FAMILIES]
+             result.exceedance(name, "filter", 0.0)) for name in result.families]
     out.append(
         "**a = 0 (no real data).** Nothing pulls the estimate towards θ*, so the best any filter can do is to freeze: "
         "the error floor is the generation-0 error Var*/n, and the exceedance cannot go to 0. Measured, at "
@@ -188,7 +188,7 @@ def _honest_paragraphs(result: Result) -> list[str]:
         "with constant n does not hold here for any δ below the generation-0 error: the filter only stops the "
         "random walk.")
     parts = []
-    for name in FAMILIES:
+    for name in result.families:
         for a in REAL_FRACTIONS[1:]:
             f, n, g = (result.get(name, m, a) for m in ("filter", "no filter", "growth"))
             parts.append(f"{name}, a = {a:g}: no filter {format_number(n.mean[-1], 3)}, filter "

@@ -54,7 +54,7 @@ import dataclasses
 import math
 import time
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -156,6 +156,11 @@ class Result:
     def study(self, name: str) -> list[Series]:
         """The series of family `name`, in simulation order."""
         return select(self.series, name)
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The families simulated, in :data:`FAMILIES` order."""
+        return tuple(dict.fromkeys(s.study for s in self.series))
 
     def get(self, family: str, method: str, real_fraction: float) -> Series:
         """The series of `family`, `method` and `real_fraction`."""
@@ -357,8 +362,21 @@ def _family_study(name: str, filter, key, seeds: int, generations: int) -> tuple
     return series, exceed
 
 
+def _check_families(families: Sequence[str]) -> tuple[str, ...]:
+    chosen = tuple(families)
+    if not chosen or any(name not in FAMILIES for name in chosen) or len(set(chosen)) < len(chosen):
+        raise ValueError(f"families must be distinct names from {FAMILIES}; got {families!r}")
+    return tuple(name for name in FAMILIES if name in chosen)
+
+
 def simulate_experiment(
-    seeds: int = SEEDS, generations: int = GENERATIONS, key: int = 0, *, train_steps: int = TRAIN_STEPS, log=None
+    seeds: int = SEEDS,
+    generations: int = GENERATIONS,
+    key: int = 0,
+    *,
+    train_steps: int = TRAIN_STEPS,
+    families: Sequence[str] = FAMILIES,
+    log=None,
 ) -> Result:
     """Train a filter per family and simulate every family, ``a`` and method (no files are
     written).
@@ -374,6 +392,7 @@ def simulate_experiment(
     - `generations`: ``G >= 4``.
     - `key`: integer seed of ``jax.random.key``.
     - `train_steps`: optimisation steps per family, ``>= 1``.
+    - `families`: a subset of :data:`FAMILIES` (a family's keys do not depend on the others).
     - `log`: a text stream for progress lines (default: none).
 
     **Returns:**
@@ -397,6 +416,7 @@ def simulate_experiment(
     seeds = check_count("seeds", seeds, 2)
     generations = check_count("generations", generations, 4)
     train_steps = check_count("train_steps", train_steps, 1)
+    families = _check_families(families)
     start = time.perf_counter()
     root = jax.random.key(key)
 
@@ -405,8 +425,8 @@ def simulate_experiment(
             print(f"  {text:45s} {time.perf_counter() - start:7.1f} s", file=log, flush=True)
 
     series, exceed, training = [], [], []
-    for i, name in enumerate(FAMILIES):
-        family_key = jax.random.fold_in(root, i)
+    for name in families:
+        family_key = jax.random.fold_in(root, FAMILIES.index(name))
         filter, trained = _train(name, jax.random.fold_in(family_key, 0), train_steps, generations,
                                  min(seeds, WEIGHT_SEEDS), REAL_FRACTIONS)
         training.append(trained)
@@ -454,6 +474,7 @@ def run(
     key: int = 0,
     *,
     train_steps: int = TRAIN_STEPS,
+    families: Sequence[str] = FAMILIES,
     started: Optional[float] = None,
     log=None,
 ) -> Result:
@@ -464,7 +485,7 @@ def run(
     **Arguments:**
 
     - `out`: output directory (replaced if it exists).
-    - `seeds`, `generations`, `key`, `train_steps`: see :func:`simulate_experiment`.
+    - `seeds`, `generations`, `key`, `train_steps`, `families`: see :func:`simulate_experiment`.
     - `started`: ``time.perf_counter()`` at program start, for the reported total.
     - `log`: a text stream for progress lines.
 
@@ -491,11 +512,12 @@ def run(
     seeds = check_count("seeds", seeds, 2)
     generations = check_count("generations", generations, 4)
     train_steps = check_count("train_steps", train_steps, 1)
+    families = _check_families(families)
     out = output_directory(out)
     if log is not None:
-        print(f"jcollapse reproduce {NAME}: {len(FAMILIES)} families x {len(REAL_FRACTIONS)} real fractions x "
+        print(f"jcollapse reproduce {NAME}: {len(families)} families x {len(REAL_FRACTIONS)} real fractions x "
               f"{seeds} seeds, {generations + 1} generations ...", file=log, flush=True)
-    result = simulate_experiment(seeds, generations, key, train_steps=train_steps, log=log)
+    result = simulate_experiment(seeds, generations, key, train_steps=train_steps, families=families, log=log)
     write_reproduction(out, figures=lambda: report.all_figures(result),
                        tables={"errors.csv": rows(result), "exceedance.csv": exceedance_rows(result)},
                        summary=report.summary_markdown(result), simulate_seconds=result.simulate_seconds,
