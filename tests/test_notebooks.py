@@ -11,7 +11,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 def test_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == ["01_gaussian_collapse.ipynb", "02_next_token_collapse.ipynb",
-                                           "03_regression_collapse.ipynb", "04_erm_limits.ipynb"]
+                                           "03_regression_collapse.ipynb", "04_erm_limits.ipynb",
+                                           "05_sample_growth_and_filters.ipynb"]
     builders = sorted(p.name for p in NOTEBOOKS[0].parent.glob("build_*.py"))
     assert builders == ["build_" + p.stem + ".py" for p in NOTEBOOKS]
 
