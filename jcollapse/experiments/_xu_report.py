@@ -24,7 +24,7 @@ FIGURES = {
 _TITLES = {"gaussian": f"Gaussian N(0, 1), unbiased variance, σ̂²/σ² < {DELTA:g}, N = {GAUSSIAN_SIZE}",
            "poisson": f"Poisson(rate {POISSON_RATE:g}), absorbed at 0, N = {SIZE}",
            "bernoulli": f"Bernoulli({BERNOULLI_PROB:g}), absorbed at 0 or 1, N = {SIZE}"}
-_SCHEDULE_TEXT = {"constant": "$n_t=N$", "linear": "$n_t=N(t+1)$", "superlinear": "$n_t=N(t+1)^2$"}
+_SCHEDULE_TEXT = {"constant": "$n_t=N$", "linear": "$n_t=N(t+1)$", "superlinear": "$n_t=N(t+1)^{1.5}$"}
 
 
 def _collapse_figure(result: Result):
@@ -106,7 +106,7 @@ def summary_markdown(result: Result) -> str:
         f"Pure self-consumption: generation 0 is fitted on n_0 real samples, every later generation only on "
         f"n_t samples from the previous fit (pool `replace`, real fraction 0), generations 0..{G}, "
         f"{result.seeds} seeds per configuration, PRNG `jax.random.key({result.key})`. Dimension 1. Schedules "
-        "n_t = N, N(t + 1), N(t + 1)²; Gaussian N(0, 1) with the unbiased variance (N = "
+        "n_t = N, N(t + 1), N(t + 1)^1.5; Gaussian N(0, 1) with the unbiased variance (N = "
         f"{GAUSSIAN_SIZE}), Poisson rate {POISSON_RATE:g} and Bernoulli p = {BERNOULLI_PROB:g} (N = {SIZE}). "
         "z = (mean − theory)/SE; every point is in `errors.csv`. See `jcollapse/experiments/xu.py`.",
         "",
@@ -116,7 +116,7 @@ def summary_markdown(result: Result) -> str:
         "|---|---|---|---|",
         "| constant | N | T/N → ∞ (diverges) | almost surely |",
         "| linear | N(t + 1) | (log T)/N → ∞ (diverges, slowly) | almost surely, like exp(−c/log t) |",
-        "| superlinear | N(t + 1)² | → π²/(6N) (converges) | with probability < 1 |",
+        "| superlinear | N(t + 1)^1.5 | → ζ(1.5)/N ≈ 2.61/N (converges) | with probability < 1 |",
         "",
         "## Collapse: the fraction of seeds collapsed",
         "",

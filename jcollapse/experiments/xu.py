@@ -6,7 +6,7 @@ generation only on ``n_t`` samples from the previous fit (``pool="replace"``,
 ``real_fraction = 0``). The estimate is then a random walk, and Xu et al.'s dichotomy is:
 with unbiased estimation **the fit collapses almost surely iff** ``sum_t 1/n_t = infinity``.
 Three families (dimension 1) and three sample-size schedules, ``n_t = N``, ``N (t + 1)``
-(both ``sum 1/n_t = infinity``: collapse, the linear one slowly) and ``N (t + 1)^2``
+(both ``sum 1/n_t = infinity``: collapse, the linear one slowly) and ``N (t + 1)^1.5``
 (``sum 1/n_t < infinity``: no collapse with positive probability):
 
 - :class:`jcollapse.models.Gaussian` (``variance="unbiased"``), truth ``N(0, 1)``,
@@ -89,7 +89,7 @@ STUDIES = ("collapse", "mean_error")
 #: Families, in simulation (and key) order.
 FAMILIES = ("gaussian", "poisson", "bernoulli")
 #: Schedules: name -> (exponent of ``t + 1``, whether ``sum 1/n_t`` diverges).
-SCHEDULES = {"constant": (0.0, True), "linear": (1.0, True), "superlinear": (2.0, False)}
+SCHEDULES = {"constant": (0.0, True), "linear": (1.0, True), "superlinear": (1.5, False)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,7 +151,7 @@ def sample_sizes(family: str, schedule: str, generations: int) -> np.ndarray:
 
     ```python
     >>> sample_sizes("bernoulli", "superlinear", 2).tolist()
-    [10.0, 40.0, 90.0]
+    [10.0, 28.284271247461902, 51.96152422706632]
 
     ```
     """
