@@ -114,6 +114,25 @@ def output_directory(out: Union[str, Path]) -> Path:
     return out
 
 
+def progress(log, start: float) -> Callable[[str], None]:
+    """A function printing ``text`` and the seconds since `start` to `log` (nothing for ``None``).
+
+    ```python
+    >>> import sys
+    >>> say = progress(sys.stdout, time.perf_counter())
+    >>> say("warm-up")  # doctest: +ELLIPSIS
+      warm-up ... s
+
+    ```
+    """
+
+    def say(text: str) -> None:
+        if log is not None:
+            print(f"  {text:45s} {time.perf_counter() - start:7.1f} s", file=log, flush=True)
+
+    return say
+
+
 def write_reproduction(
     out: Union[str, Path],
     *,

@@ -122,3 +122,16 @@ def log_slope(x: np.ndarray, y: np.ndarray) -> float:
     if np.size(x) < 2:
         return float("nan")
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def log_spaced(stop: int, points: int) -> np.ndarray:
+    """About `points` log-spaced integers in ``1..stop`` (every one when few): the points a
+    long curve keeps in its table and figure.
+
+    ```python
+    >>> log_spaced(5, 60).tolist(), log_spaced(1000, 4).tolist()
+    ([1, 2, 3, 4, 5], [1, 10, 100, 1000])
+
+    ```
+    """
+    return np.unique(np.round(np.geomspace(1, stop, points)).astype(int))

@@ -41,7 +41,8 @@ import numpy as np
 
 from ..models._validation import check_count
 from ._curves import healthy_mean_sem
-from ._series import Series, select, series_rows
+from ._report import progress
+from ._series import Series, log_spaced, select, series_rows
 
 #: Name of the command: ``jcollapse reproduce amin``.
 NAME = "amin"
@@ -101,7 +102,7 @@ def kept_rounds(generations: int, points: int = POINTS) -> np.ndarray:
 
     ```
     """
-    return np.unique(np.round(np.geomspace(1, generations + 1, points)).astype(int))
+    return log_spaced(generations + 1, points)
 
 
 def mean_loop(contamination: float, generations: int, weights=None):
@@ -237,9 +238,7 @@ def simulate_experiment(
     start = time.perf_counter()
     root = jax.random.key(key)
 
-    def say(text: str) -> None:
-        if log is not None:
-            print(f"  {text:45s} {time.perf_counter() - start:7.1f} s", file=log, flush=True)
+    say = progress(log, start)
 
     series = _theorem_1(jax.random.fold_in(root, 0), seeds, generations)
     say(f"Theorem 1: alpha in {THEOREM_CONTAMINATIONS}")

@@ -57,6 +57,7 @@ import numpy as np
 
 from ..models._validation import check_count
 from ._curves import healthy_mean_sem
+from ._report import progress
 from ._series import Series, select, series_rows
 
 #: Name of the command: ``jcollapse reproduce dohmatob``.
@@ -468,9 +469,7 @@ def simulate_experiment(
     start = time.perf_counter()
     root = jax.random.key(key)
 
-    def say(text: str) -> None:
-        if log is not None:
-            print(f"  {text:45s} {time.perf_counter() - start:7.1f} s", file=log, flush=True)
+    say = progress(log, start)
 
     series = _u_curves(jax.random.fold_in(root, 0), seeds, u_sizes)
     say(f"U-curves: T in {u_sizes}, {len(U_RIDGES)} penalties")

@@ -60,7 +60,8 @@ import numpy as np
 
 from ..models._validation import check_count
 from ._curves import healthy_mean_sem
-from ._series import Series, select, series_rows
+from ._report import progress
+from ._series import Series, log_spaced, select, series_rows
 
 #: Name of the command: ``jcollapse reproduce han``.
 NAME = "han"
@@ -240,7 +241,7 @@ def kept_generations(generations: int, points: int = POINTS) -> np.ndarray:
 
     ```
     """
-    return np.unique(np.concatenate([[0], np.round(np.geomspace(1, generations, points)).astype(int)]))
+    return np.concatenate([[0], log_spaced(generations, points)])
 
 
 def mean_weights(filter, model, truth, *, real_fraction: float, sample_size: int, generations: int, seeds: int,
@@ -420,9 +421,7 @@ def simulate_experiment(
     start = time.perf_counter()
     root = jax.random.key(key)
 
-    def say(text: str) -> None:
-        if log is not None:
-            print(f"  {text:45s} {time.perf_counter() - start:7.1f} s", file=log, flush=True)
+    say = progress(log, start)
 
     series, exceed, training = [], [], []
     for name in families:

@@ -56,7 +56,8 @@ from scipy import special, stats
 
 from ..models._validation import check_count
 from ._curves import healthy_mean_sem
-from ._series import Series, select, series_rows
+from ._report import progress
+from ._series import Series, log_spaced, select, series_rows
 
 #: Name of the command: ``jcollapse reproduce xu``.
 NAME = "xu"
@@ -131,7 +132,7 @@ def kept_generations(generations: int, points: int = POINTS) -> np.ndarray:
 
     ```
     """
-    return np.unique(np.round(np.geomspace(1, generations, points)).astype(int))
+    return log_spaced(generations, points)
 
 
 def family_size(family: str) -> int:
@@ -438,9 +439,7 @@ def simulate_experiment(seeds: int = SEEDS, generations: int = GENERATIONS, key:
     root = jax.random.key(key)
     kept = kept_generations(generations)
 
-    def say(text: str) -> None:
-        if log is not None:
-            print(f"  {text:45s} {time.perf_counter() - start:7.1f} s", file=log, flush=True)
+    say = progress(log, start)
 
     collapse, errors, long_run = [], [], {}
     for i, family in enumerate((*FAMILIES, "gaussian_mean")):
