@@ -49,7 +49,8 @@ class Series:
         """
         if self.theory is None:
             return np.full(self.x.shape, np.nan)
-        return (self.mean - self.theory) / self.sem
+        with np.errstate(divide="ignore", invalid="ignore"):  # SE 0: every seed equal (e.g. all absorbed)
+            return (self.mean - self.theory) / self.sem
 
 
 def select(series: Sequence[Series], study: str) -> list[Series]:
