@@ -17,7 +17,7 @@ from jcollapse import cli
 from jcollapse.experiments import REPRODUCTIONS, dohmatob
 from jcollapse.experiments._dohmatob_report import FIGURES
 
-SEEDS, GENERATIONS = 300, 3
+SEEDS, GENERATIONS = 200, 3
 
 
 @pytest.fixture(scope="module")

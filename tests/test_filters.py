@@ -13,7 +13,7 @@ from jcollapse import filters as jf
 N, G = 20, 60  # sample size and generations of every evaluation (one compile per family)
 CHUNK = 512  # every evaluation uses this chunk size, so filtered and unfiltered runs share code
 SEEDS = 400  # effects are >10 SE at this size (see the module report)
-TRAIN = dict(steps=300, batch=32, generations=30, sample_size=N)
+TRAIN = dict(steps=150, batch=32, generations=30, sample_size=N)  # as notebook 05: one compiled training
 COV2 = np.array([[2.0, 0.6], [0.6, 0.5]])
 
 

@@ -99,3 +99,18 @@ def test_bad_arguments_write_nothing(tmp_path):
     with pytest.raises(ValueError, match="must be a directory"):
         xu.run(tmp_path / "file", seeds=4, generations=3)
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
+
+
+def test_command_line_runs_the_reproduction(tmp_path, monkeypatch):
+    # the wiring of `jcollapse reproduce NAME` (the simulations are tested above)
+    from jcollapse import cli
+
+    calls = []
+    monkeypatch.setattr(xu, "run", lambda out, **kwargs: calls.append((out, kwargs)))
+    assert cli.main(["reproduce", "xu", "--out", str(tmp_path / "x"), "--seeds", "7", "--generations", "9",
+                     "--key", "2"]) == 0
+    ((out, kwargs),) = calls
+    assert out == str(tmp_path / "x")
+    assert (kwargs["seeds"], kwargs["generations"], kwargs["key"]) == (7, 9, 2)
+    assert cli.main(["reproduce", "xu"]) == 0 and calls[-1][0] == "out/xu"
+    assert calls[-1][1]["seeds"] == xu.SEEDS and calls[-1][1]["generations"] == xu.GENERATIONS

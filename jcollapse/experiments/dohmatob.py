@@ -42,7 +42,7 @@ point: mean, standard error, theory, z) and ``summary.md``, atomically.
 
 ```
 
-(``tests/test_dohmatob.py`` runs it, with 300 seeds and fewer sizes.)
+(``tests/test_dohmatob.py`` runs it, with 200 seeds and fewer sizes.)
 """
 
 from __future__ import annotations
@@ -531,7 +531,7 @@ def run(
     ```python
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "d"
-    >>> _ = run(out, seeds=300, generations=3, u_sizes=(100,), power_sizes=(32,))  # doctest: +SKIP
+    >>> _ = run(out, seeds=200, generations=3, u_sizes=(100,), power_sizes=(32,))  # doctest: +SKIP
     >>> sorted(p.name for p in out.iterdir())  # doctest: +SKIP
     ['error_vs_n.png', 'errors.csv', 'overparametrized.png', 'power_law.png', 'replace_vs_accumulate.png', 'summary.md', 'u_curves.png']
 
