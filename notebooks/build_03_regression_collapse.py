@@ -46,7 +46,7 @@ import numpy as np
 import jcollapse as jc
 
 START = time.perf_counter()
-SEEDS = 500   # every simulation below; SE = std / sqrt(SEEDS)"""),
+SEEDS = 300   # every simulation below; SE = std / sqrt(SEEDS)"""),
     ("md", """\
 ## 1. OLS: the exact pipeline error
 

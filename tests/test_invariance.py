@@ -46,8 +46,7 @@ CASES = {
     # Exact path, dim 2, iid mixing: metrics were once fused with the fit, and FMA
     # contraction then differed between chunks of < 64 and >= 64 lanes.
     "gaussian2-exact-replace-iid": (jc.models.Gaussian(dim=2), 2, "exact", "replace", "iid"),
-    # Known covariance, raw path, dim 3.
-    "mean3-raw-accumulate-iid": (jc.models.GaussianMean(dim=3), 3, "raw", "accumulate", "iid"),
+    # (GaussianMean's raw path is the Gaussian's sampler without the scatter: covered above.)
     # Categorical, exact path: conditional-binomial multinomial (while loops), iid counts.
     "categorical6-exact-replace-iid": (jc.models.Categorical(num_categories=6), 6, "exact", "replace", "iid"),
     # Categorical, raw path: inverse-CDF sampling, scatter-add counts, weighted merges.
