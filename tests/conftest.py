@@ -27,3 +27,17 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs",
                   float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
+
+
+# The slowest test files (measured, tens of seconds to two minutes each, mostly compilation),
+# scheduled first: pytest-xdist hands out whole files (--dist loadfile) in collection order,
+# and a long file collected last (the notebooks sort late) leaves one worker running it
+# alone at the end. Longest first keeps both cores busy to the end.
+SLOW_FIRST = ("test_notebooks.py", "test_dohmatob.py", "test_invariance.py", "test_paths.py", "test_exponential.py",
+              "test_bakshi_chakraborty.py", "test_probes.py", "test_filters.py", "test_engine.py", "test_readme.py",
+              "test_han.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: the rest keep their order
