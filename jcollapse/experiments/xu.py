@@ -260,9 +260,7 @@ def gaussian_collapse_probability(sample_sizes, delta: float = DELTA) -> np.ndar
 
 def bernoulli_chain(sample_sizes, targets, prob: float = BERNOULLI_PROB) -> np.ndarray:
     """:func:`jcollapse.theory.bernoulli_absorption_probability` at the generations `targets`
-    whose ``n_t <= BERNOULLI_THEORY_MAX_N`` (the Wright-Fisher chain propagated exactly, as
-    there, but keeping only the latest transition matrix: memory ``O(n_t^2)``, not the sum
-    over all distinct ``(n_{t-1}, n_t)`` pairs).
+    whose ``n_t <= BERNOULLI_THEORY_MAX_N`` (the exact chain costs ``O(n_t^2)`` per generation).
 
     **Arguments:**
 
@@ -281,37 +279,14 @@ def bernoulli_chain(sample_sizes, targets, prob: float = BERNOULLI_PROB) -> np.n
 
     ```
     """
-    from ..theory._exponential import _binomial_transition
+    import jcollapse as jc
 
-    counts = np.asarray(sample_sizes, dtype=np.int64)
+    counts = np.rint(np.asarray(sample_sizes, dtype=np.float64)).astype(np.int64)  # as the loop rounds them
     targets = np.asarray(targets)
     targets = targets[counts[targets] <= BERNOULLI_THEORY_MAX_N]
-    out = np.empty(targets.shape[0])
     if not targets.size:
-        return out
-    law = stats.binom.pmf(np.arange(counts[0] + 1), counts[0], prob)
-    pair, matrix, i = None, None, 0
-    for t in range(int(targets[-1]) + 1):
-        if t:
-            if pair != (counts[t - 1], counts[t]):
-                pair = (int(counts[t - 1]), int(counts[t]))
-                matrix = _binomial_transition(*pair)
-            law = law @ matrix
-        if t == targets[i]:
-            out[i] = law[0] + law[-1]
-            i += 1
-    return out
-
-
-def _poisson_absorption_at(n: np.ndarray, rate: float, targets: np.ndarray) -> np.ndarray:
-    """:func:`jcollapse.theory.poisson_absorption_probability` at the generations
-    `targets` only (same Galton-Watson composition; ``O(max(targets) * len(targets))``)."""
-    growth = n[1:] / n[:-1]
-    u = np.ones(targets.shape[0])
-    for k in range(int(targets.max()), 0, -1):
-        live = targets >= k
-        u[live] = -np.expm1(-growth[k - 1] * u[live])
-    return np.exp(-n[0] * rate * u)
+        return np.empty(0)
+    return jc.theory.bernoulli_absorption_probability(counts[: targets[-1] + 1], prob)[targets]
 
 
 def long_run_theory(family: str, schedule: str, start: int, stop: int = LONG_RUN,
@@ -340,11 +315,11 @@ def long_run_theory(family: str, schedule: str, start: int, stop: int = LONG_RUN
     import jcollapse as jc
 
     t = np.unique(np.round(np.geomspace(start, stop, points)).astype(int))
-    n = sample_sizes(family, schedule, int(t[-1]))
+    n = np.rint(sample_sizes(family, schedule, int(t[-1]))).astype(np.int64)  # as the loop rounds them
     if family == "gaussian":
         p = gaussian_collapse_probability(n)[t]
     elif family == "poisson":
-        p = _poisson_absorption_at(n, POISSON_RATE, t)
+        p = jc.theory.poisson_absorption_probability(n, POISSON_RATE, generations=t)
     else:
         p = np.full(t.shape, np.nan)
         p[: np.sum(n[t] <= BERNOULLI_THEORY_MAX_N)] = bernoulli_chain(n, t)
