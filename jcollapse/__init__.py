@@ -11,10 +11,11 @@ run = jc.simulate(loop, model.params(mean=0.0, cov=[[1.0]]), key=jax.random.key(
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import filters, models, pac, probes, schedules, theory
+from . import filters, models, pac, probes, schedules, sweeps, theory
 from .loop import Loop
 from .rollout import STATUS_DEGENERATE, STATUS_NONFINITE
 from .simulate import Run, simulate
+from .sweeps import sweep
 
 try:
     __version__ = version("jcollapse")
@@ -32,6 +33,8 @@ __all__ = [
     "probes",
     "schedules",
     "simulate",
+    "sweep",
+    "sweeps",
     "theory",
     "__version__",
 ]

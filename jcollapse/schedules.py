@@ -13,7 +13,11 @@ from typing import Union
 
 import numpy as np
 
-__all__ = ["Schedule", "constant", "power", "geometric", "from_values", "resolve"]
+__all__ = ["PARAMETER_NAMES", "Schedule", "constant", "power", "geometric", "from_values", "resolve"]
+
+
+#: The named parameters of each kind of schedule, in the order of its constructor.
+PARAMETER_NAMES = {"constant": ("value",), "power": ("scale", "exponent", "offset"), "geometric": ("start", "ratio")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +36,29 @@ class Schedule:
 
     kind: str
     parameters: tuple
+
+    def replace(self, **parameters) -> "Schedule":
+        """A copy with some named parameters changed (see :data:`PARAMETER_NAMES`).
+
+        **Raises:**
+
+        `ValueError` naming the parameter if this kind of schedule has no such parameter.
+
+        ```python
+        >>> power(100, 1.0).replace(exponent=1.5)
+        Schedule(kind='power', parameters=(100.0, 1.5, 1.0))
+
+        ```
+        """
+        names = PARAMETER_NAMES.get(self.kind, ())
+        unknown = sorted(set(parameters) - set(names))
+        if unknown:
+            raise ValueError(
+                f"a {self.kind} schedule has no parameter {unknown[0]!r}; its parameters are "
+                f"{', '.join(map(repr, names)) or 'none (a from_values array)'}"
+            )
+        values = [float(parameters.get(name, old)) for name, old in zip(names, self.parameters)]
+        return Schedule(self.kind, tuple(values))
 
     def values(self, length: int) -> np.ndarray:
         """Evaluate the schedule at ``t = 0, ..., length - 1``.

@@ -13,6 +13,7 @@ import numpy as np
 from .loop import Loop, Plan
 from .models._validation import check_count
 from .probes import AbstractProbe
+from ._devices import run_sharded
 from .rollout import loop_inputs, rollout
 
 #: Default memory budget of one chunk's working set, used to pick ``chunk_size``.
@@ -122,8 +123,10 @@ def _lane_bytes(plan: Plan, truth) -> int:
     return 8 * batch * dim + 2 * buffer
 
 
-def default_chunk_size(plan: Plan, truth, seeds: int) -> int:
+def default_chunk_size(plan: Plan, truth, seeds: int, configs: int = 1) -> int:
     """Seeds per compiled chunk: as many as fit :data:`CHUNK_BYTES`, at most 4096.
+
+    With ``configs`` configurations vmapped together, each seed counts ``configs`` times.
 
     The count is rounded up to a power of two (the padded lanes are discarded), so runs
     with different numbers of seeds share compiled code.
@@ -137,7 +140,7 @@ def default_chunk_size(plan: Plan, truth, seeds: int) -> int:
 
     ```
     """
-    fits = max(1, CHUNK_BYTES // _lane_bytes(plan, truth))
+    fits = max(1, CHUNK_BYTES // (_lane_bytes(plan, truth) * configs))
     cap = min(fits, MAX_DEFAULT_CHUNK)
     lanes = 1 << (seeds - 1).bit_length()
     if lanes > cap:
@@ -147,17 +150,42 @@ def default_chunk_size(plan: Plan, truth, seeds: int) -> int:
 
 @functools.lru_cache(maxsize=64)
 def compiled_chunk(plan: Plan, probe: Optional[AbstractProbe] = None):
-    """The jitted function ``(truth, inputs, key, seed_indices) -> (metrics, status)``.
+    """The jitted ``(truth, inputs, key, seed_indices, config_indices) -> (metrics, status)``.
+
+    ``inputs`` stacks the :class:`GenerationInputs` of one or more configurations (loops
+    sharing ``plan``) on a leading axis; lane ``j`` runs seed ``seed_indices[j]`` of
+    configuration ``config_indices[j]``. One flat axis of lanes, whatever the number of
+    configurations, keeps every lane's arithmetic the same: XLA's choices (FMA
+    contraction, the pairing of batched LAPACK kernels) depend on the batch's shape, and
+    a ``[configs, seeds]`` batch gave other float32 roundings than a ``[seeds]`` one.
 
     Cached per :class:`Plan` and probe: schedules and the truth are traced inputs, so
-    only a change of static structure compiles again.
+    only a change of static structure compiles again. Callers split the lanes over the
+    local devices with :func:`jcollapse._devices.run_sharded`.
     """
 
-    def chunk(truth, inputs, key, seed_indices):
-        seed_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(seed_indices)
-        return jax.vmap(lambda k: rollout(plan, truth, inputs, k, probe))(seed_keys)
+    def lane(truth, inputs, key, seed_index, config_index):
+        own = jax.tree.map(lambda x: x[config_index], inputs)
+        return rollout(plan, truth, own, jax.random.fold_in(key, seed_index), probe)
+
+    def chunk(truth, inputs, key, seed_indices, config_indices):
+        return jax.vmap(lane, in_axes=(None, None, None, 0, 0))(truth, inputs, key, seed_indices, config_indices)
 
     return jax.jit(chunk)
+
+
+def round_chunk_size(chunk_size: int) -> int:
+    """``chunk_size`` rounded up so that every local device runs at least ``MIN_LANES`` lanes.
+
+    ```python
+    >>> round_chunk_size(1), round_chunk_size(10)   # one device
+    (4, 10)
+
+    ```
+    """
+    devices = jax.local_device_count()
+    lanes = max(MIN_LANES * devices, chunk_size)
+    return -(-lanes // devices) * devices
 
 
 def _check_probe(probe, loop: Loop) -> Optional[AbstractProbe]:
@@ -187,7 +215,9 @@ def simulate(
     - `key`: ``jax.random.key(seed)``.
     - `seeds`: number of independent runs, ``>= 1``.
     - `chunk_size`: seeds per compiled batch (default: as many as fit a 256 MiB budget,
-      at most 4096). The last chunk is padded, so every chunk has the same shape.
+      at most 4096), rounded up to a multiple of the local device count (each device
+      runs its share of every chunk, at least 4 lanes). The last chunk is padded, so
+      every chunk has the same shape.
     - `probe`: an optional :mod:`jcollapse.probes` measurement of every generation's fit
       (e.g. a downstream model trained on its samples); its metrics join the model's.
 
@@ -215,13 +245,14 @@ def simulate(
     plan = loop.plan()
     if chunk_size is None:
         chunk_size = default_chunk_size(plan, truth, seeds)
-    chunk_size = max(MIN_LANES, check_count("chunk_size", chunk_size, 1))
-    inputs = loop_inputs(loop, plan)
+    chunk_size = round_chunk_size(check_count("chunk_size", chunk_size, 1))
+    inputs = jax.tree.map(lambda x: x[None], loop_inputs(loop, plan))
     function = compiled_chunk(plan, probe)
+    configs = np.zeros(chunk_size, np.int32)
     pieces = []
     for start in range(0, seeds, chunk_size):
-        indices = jnp.arange(start, start + chunk_size, dtype=jnp.uint32)
-        pieces.append(jax.device_get(function(truth, inputs, key, indices)))
+        indices = np.arange(start, start + chunk_size, dtype=np.uint32)
+        pieces.append(jax.device_get(run_sharded(function, (truth, inputs, key), indices, configs)))
     metrics = {
         name: np.concatenate([p[0][name] for p in pieces])[:seeds] for name in pieces[0][0]
     }

@@ -1,0 +1,11 @@
+"""Sweeps: grids of loops over many seeds, summarised into an ``xarray.Dataset``.
+
+``jc.sweep`` is :func:`sweep`; the helpers below are its parts, exposed for inspection.
+"""
+
+from ._grid import LOOP_FIELDS, SCHEDULE_FIELDS, Config, Grid, expand
+from ._stats import BINS, BINS_PER_DECADE, DECADES, QUANTILES, MetricState, stat_names
+from ._sweep import sweep
+
+__all__ = ["BINS", "BINS_PER_DECADE", "Config", "DECADES", "Grid", "LOOP_FIELDS", "MetricState", "QUANTILES",
+           "SCHEDULE_FIELDS", "expand", "stat_names", "sweep"]

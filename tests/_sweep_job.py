@@ -1,0 +1,51 @@
+"""One small sweep, run by tests/test_sweep.py in the test process and in subprocesses
+(killed and resumed, on 4 forced CPU devices, as 2 jax.distributed processes).
+
+Usage: python _sweep_job.py OUT [--slow] [--process P --processes N --port PORT]
+"""
+
+import argparse
+import time
+
+import jax
+
+import jcollapse as jc
+
+SEEDS, CHUNK_SIZE = 200, 16
+
+
+def job():
+    """The sweep's arguments: a Gaussian at two real fractions and two sample sizes, 13 chunks."""
+    model = jc.models.Gaussian(dim=1)
+    loop = jc.Loop(model, generations=20, sample_size=20, mixing="split")
+    grid = {"real_fraction": [0.1, 0.5], "sample_size": [20, 40]}
+    return dict(loop=loop, truth=model.params(mean=0.0, cov=[[1.0]]), grid=grid, seeds=SEEDS,
+                key=jax.random.key(7), chunk_size=CHUNK_SIZE, progress=False)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--slow", action="store_true", help="pause after each checkpoint, to be killed mid-run")
+    parser.add_argument("--process", type=int)
+    parser.add_argument("--processes", type=int)
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args()
+    if args.processes:
+        jax.distributed.initialize(f"127.0.0.1:{args.port}", num_processes=args.processes, process_id=args.process)
+    if args.slow:
+        from jcollapse.sweeps import _checkpoint
+
+        save = _checkpoint.save_checkpoint
+
+        def slow_save(*a, **k):
+            save(*a, **k)
+            print("checkpoint", flush=True)
+            time.sleep(0.5)
+
+        _checkpoint.save_checkpoint = slow_save
+    jc.sweep(**job(), out=args.out)
+
+
+if __name__ == "__main__":
+    main()
