@@ -11,7 +11,7 @@ run = jc.simulate(loop, model.params(mean=0.0, cov=[[1.0]]), key=jax.random.key(
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import filters, models, pac, probes, schedules, sweeps, theory
+from . import filters, models, pac, plot, probes, schedules, sweeps, theory
 from .loop import Loop
 from .rollout import STATUS_DEGENERATE, STATUS_NONFINITE
 from .simulate import Run, simulate
@@ -30,6 +30,7 @@ __all__ = [
     "filters",
     "models",
     "pac",
+    "plot",
     "probes",
     "schedules",
     "simulate",

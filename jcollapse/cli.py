@@ -2,11 +2,13 @@
 
 ```
 jcollapse demo [--out DIR] [--seeds N] [--generations G] [--key K]
-jcollapse reproduce NAME [--out DIR] [--seeds N] [--generations G] [--key K]
+jcollapse reproduce NAME|--all [--out DIR] [--seeds N] [--generations G] [--key K]
+jcollapse sweep CONFIG.toml --out DIR [--no-progress] [--distributed]
+jcollapse list
 ```
 
-Arguments are validated before anything is simulated or written; a bad value exits with
-status 2 and a one-line message.
+Arguments (and a sweep's configuration) are validated before anything is simulated or
+written; a bad value exits with status 2 and a one-line message.
 """
 
 from __future__ import annotations
@@ -41,13 +43,50 @@ def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser, started
 def _run_reproduction(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
     from .experiments import REPRODUCTIONS
 
-    module = REPRODUCTIONS[args.name]
+    if args.all == (args.name is not None):
+        parser.error("reproduce takes a NAME or --all (not both)")
+    names = sorted(REPRODUCTIONS) if args.all else [args.name]
+    for name in names:
+        module = REPRODUCTIONS[name]
+        out = f"{args.out or 'out'}/{name}" if args.all else args.out or f"out/{name}"
+        try:
+            module.run(out, seeds=args.seeds or module.SEEDS, generations=args.generations or module.GENERATIONS,
+                       key=args.key, started=started, log=sys.stderr)
+        except ValueError as error:
+            parser.error(str(error))
+    return 0
+
+
+def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
+    import jax
+
+    from .sweeps import _config, _figures, sweep
+
     try:
-        module.run(args.out or f"out/{args.name}", seeds=args.seeds or module.SEEDS,
-                   generations=args.generations or module.GENERATIONS, key=args.key,
-                   started=started, log=sys.stderr)
+        config = _config.load(args.config)
+        if args.distributed:
+            jax.distributed.initialize()  # SLURM, Open MPI, ... fill in the coordinator and process ids
+        dataset = sweep(**config.sweep_arguments(), out=args.out, progress=not args.no_progress)
     except ValueError as error:
         parser.error(str(error))
+    if jax.process_index() != 0:
+        return 0
+    figures = _figures.write_figures(dataset, args.out)
+    points = dataset["failed"].size // dataset.sizes["generation"]
+    print(f"jcollapse sweep: wrote {args.out}/sweep.nc and {len(figures)} figure(s): {points} grid point(s) x "
+          f"{dataset.attrs['seeds']} seeds in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+def _run_list(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
+    from .experiments import REPRODUCTIONS
+    from .sweeps._config import FAMILIES
+
+    print("reproductions (jcollapse reproduce NAME, or --all):")
+    for name, module in sorted(REPRODUCTIONS.items()):
+        print(f"  {name:20s} {module.__doc__.strip().splitlines()[0]}")
+    print("demo (jcollapse demo): Gaussian collapse versus recovery")
+    print(f"model families for sweep configurations ([model] family): {', '.join(FAMILIES)}")
     return 0
 
 
@@ -97,15 +136,35 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run one paper's reproduction (see jcollapse/experiments/) and write its figures, "
                     "CSV tables and summary.md into --out, atomically.",
     )
-    reproduce.add_argument("name", choices=sorted(REPRODUCTIONS), metavar="NAME",
+    reproduce.add_argument("name", nargs="?", choices=sorted(REPRODUCTIONS), metavar="NAME",
                            help=f"the reproduction: {', '.join(sorted(REPRODUCTIONS))}")
-    reproduce.add_argument("--out", metavar="DIR", help="output directory, replaced if it exists (default: out/NAME)")
+    reproduce.add_argument("--all", action="store_true", help="run every reproduction, each into DIR/NAME")
+    reproduce.add_argument("--out", metavar="DIR",
+                           help="output directory, replaced if it exists (default: out/NAME; with --all: out)")
     reproduce.add_argument("--seeds", type=_positive_int, metavar="N",
                            help="seeds per configuration, >= 1 (default: the paper's, e.g. 100)")
     reproduce.add_argument("--generations", type=_positive_int, metavar="G",
                            help="generations after generation 0, >= 1 (default: the paper's, e.g. 200)")
     reproduce.add_argument("--key", type=int, default=0, help="PRNG seed: jax.random.key(KEY) (default: 0)")
     reproduce.set_defaults(handler=_run_reproduction)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="a grid of loops over many seeds, from a TOML configuration: sweep.nc and figures",
+        description="Run the sweep a TOML file describes (schema: README, examples/*.toml) and write its "
+                    "statistics as DIR/sweep.nc (netCDF) and a figure per metric. Each finished chunk is "
+                    "checkpointed in DIR; running the same command again resumes.",
+    )
+    sweep.add_argument("config", metavar="CONFIG.toml", help="the sweep's configuration")
+    sweep.add_argument("--out", required=True, metavar="DIR", help="output and checkpoint directory")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument("--distributed", action="store_true",
+                       help="one of several processes (e.g. under srun): call jax.distributed.initialize() "
+                            "and run this process's share of the seeds; process 0 writes DIR")
+    sweep.set_defaults(handler=_run_sweep)
+
+    listing = commands.add_parser("list", help="the reproductions and model families available")
+    listing.set_defaults(handler=_run_list)
     return parser
 
 
