@@ -18,7 +18,7 @@ import jcollapse as jc
 
 from _helpers import COV2, MEAN2, regression_truth
 
-SEEDS = 3000
+SEEDS = 2000
 GENERATIONS = 20
 CHECKED = (0, 1, 5, 20)
 

@@ -88,7 +88,8 @@ def test_each_point_summarises_simulate_exactly():
     assert ds["mean_sq_error"].dims == ("real_fraction", "mixing", "generation", "stat")
     for a in grid["real_fraction"]:
         for mixing in grid["mixing"]:
-            run = jc.simulate(LOOP.replace(real_fraction=a, mixing=mixing), TRUTH, key=jax.random.key(0), seeds=100)
+            run = jc.simulate(LOOP.replace(real_fraction=a, mixing=mixing), TRUTH, key=jax.random.key(0), seeds=100,
+                              chunk_size=32)  # the sweep's program, compiled once
             values = run.metrics["mean_sq_error"].astype(np.float64)
             got = ds["mean_sq_error"].sel(real_fraction=a, mixing=mixing)
             np.testing.assert_allclose(got.sel(stat="mean"), values.mean(0), rtol=1e-12)

@@ -30,11 +30,6 @@ def write_figures(dataset: xr.Dataset, out) -> list[Path]:
 
     ```
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .. import plot
 
     varying = [d for d in dataset["failed"].dims if d != "generation" and dataset.sizes[d] > 1]
@@ -44,13 +39,11 @@ def write_figures(dataset: xr.Dataset, out) -> list[Path]:
     for metric in (name for name in dataset.data_vars if name != "failed"):
         if any(d.startswith(f"{metric}_axis") for d in dataset[metric].dims):
             continue  # a probe metric with axes of its own: no default figure
-        figure, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
         if len(varying) == 2:
-            plot.heatmap(dataset, metric, x=varying[1], y=varying[0], ax=ax)
+            ax = plot.heatmap(dataset, metric, x=varying[1], y=varying[0])
         else:
-            plot.curves(dataset, metric, hue=varying[0] if varying else None, ax=ax)
+            ax = plot.curves(dataset, metric, hue=varying[0] if varying else None)
         path = Path(out) / f"{metric}.png"
-        write_atomically(path, lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
-        plt.close(figure)
+        write_atomically(path, lambda tmp: ax.figure.savefig(tmp, dpi=120, format="png"))
         written.append(path)
     return written

@@ -185,14 +185,14 @@ def sweep(
     chunk_size = round_chunk_size(check_count("chunk_size", chunk_size, 1))
     key_data = np.asarray(jax.random.key_data(key)).tolist()
     record = describe(grid, loop, truth, seeds, key_data, chunk_size, quantiles)
-    print_ = fingerprint(record, __version__)
+    identity = fingerprint(record, __version__)
     attrs = {"config": json.dumps(record), "key": json.dumps(key_data), "seeds": seeds, "chunk_size": chunk_size,
-             "fingerprint": print_, "jcollapse_version": __version__, "jax_version": jax.__version__}
+             "fingerprint": identity, "jcollapse_version": __version__, "jax_version": jax.__version__}
 
     result_path = None if out is None else out / _checkpoint.RESULT_NAME
     if result_path is not None and result_path.exists():
         finished = xr.load_dataset(result_path, engine="scipy")
-        if finished.attrs.get("fingerprint") != print_:
+        if finished.attrs.get("fingerprint") != identity:
             raise ValueError(f"out={str(out)!r} already holds the result of a different sweep; choose another out")
         return finished
 
@@ -202,7 +202,7 @@ def sweep(
     process, processes = jax.process_index(), jax.process_count()
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        saved = _checkpoint.load_checkpoint(out, process, print_, processes)
+        saved = _checkpoint.load_checkpoint(out, process, identity, processes)
         if saved is not None:
             states = saved["groups"]
 
@@ -223,7 +223,7 @@ def sweep(
             states[g].failed += (by_config(status) != 0).sum(axis=1)
             states[g].done.add(c)
             if out is not None:
-                _checkpoint.save_checkpoint(out, process, {"fingerprint": print_, "processes": processes,
+                _checkpoint.save_checkpoint(out, process, {"fingerprint": identity, "processes": processes,
                                                            "groups": states})
             bar.update(valid * len(groups[g]))
 
