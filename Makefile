@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install install-dev clean
+.PHONY: demo test bench install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(VENV)/.installed
 # XLA compilation, which is single-threaded, so two cores halve it.
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=25 tests jcollapse --doctest-modules
+
+# Every benchmark (benchmarks/bench.py): out/bench/results.json and results.md, printed too.
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench.py --out out/bench
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

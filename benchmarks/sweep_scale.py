@@ -5,7 +5,7 @@ Usage: ``python benchmarks/sweep_scale.py [--config examples/gaussian_real_fract
 [--seeds N] [--out FILE.json]``. Runs the configuration's sweep (default: 100,000 seeds of a
 1-D Gaussian at three real fractions over 500 generations), then compares every grid
 point's mean with ``jc.theory.expected`` (z = (mean - theory) / sem) and reports the peak
-resident memory of the whole process (``getrusage``, which includes JAX and XLA).
+resident memory of the whole process (``VmHWM``, which includes JAX and XLA).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import time
 from pathlib import Path
 
@@ -36,7 +35,8 @@ def main() -> None:
     started = time.perf_counter()
     dataset = jc.sweep(**arguments, progress=False)
     seconds = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not getrusage: ru_maxrss survives fork and exec, so a child would report its parent's peak
+    peak_mib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) / 1024
     (key, values), = config.grid.items()
     rows = []
     for value in values:

@@ -1,0 +1,220 @@
+"""``make bench``: every benchmark of issue 7 in one run, as JSON and a markdown table.
+
+Usage: ``python benchmarks/bench.py [--out DIR] [--quick]``. Writes ``DIR/results.json``
+and ``DIR/results.md`` (default ``out/bench``) and prints the table. ``--quick`` shrinks
+every workload (a smoke run, seconds); the numbers in the README come from a full run.
+
+Every timing is the best of several calls after a warm-up call, synchronised with
+``jax.device_get`` (which blocks until the results are ready); every ratio compares two
+timings of the same run. Workloads:
+
+- **W1**: 1-D Gaussian MLE replace loop, n = 100, 100 generations, 2,000 seeds: jcollapse
+  (default, raw and exact-statistics paths) against a per-seed NumPy loop (as published
+  code does it; timed on a sample of seeds and scaled) and NumPy vectorised over seeds.
+- **W2**: the same at n = 2,000, 50 generations, 1,000 seeds.
+- **Random-number floor**: ``jax.random.normal`` drawing exactly as many normals as the
+  raw path's W1 run, in the same lanes; the raw path's throughput as a fraction of it.
+- **Categorical K = 50**: the exact path's time per generation for n = 10^2 ... 10^6.
+- **LinearRegression d = 100**: exact and raw paths, n = 200.
+- **Sweep scaling**: seed-generations per second and peak resident memory (a fresh
+  process per size, its ``VmHWM``) for 10^2 ... 10^6 seeds.
+- **Compilation**: compile time of W1's programs, and the number of XLA compilations of
+  a sweep over 100 real fractions (``jax.monitoring``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import jcollapse as jc
+
+sys.path.insert(0, str(Path(__file__).parent))
+from gaussian_loop import best_of, numpy_per_seed, numpy_vectorised  # noqa: E402
+
+GAUSSIAN = jc.models.Gaussian(dim=1)
+UNIT = GAUSSIAN.params(mean=0.0, cov=[[1.0]])
+
+
+def _simulate(loop, truth, seeds):
+    return lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
+
+
+def gaussian_workload(name: str, seeds: int, generations: int, n: int, repeats: int) -> dict:
+    """W1/W2: jcollapse's three paths against the two NumPy baselines."""
+    rng = np.random.default_rng(0)
+    seconds = {}
+    for path in ("auto", "raw", "exact"):
+        loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path=path)
+        seconds[f"jcollapse {path}" + (f" ({loop.path})" if path == "auto" else "")] = best_of(
+            _simulate(loop, UNIT, seeds), repeats)
+    seconds["NumPy vectorised"] = best_of(lambda: numpy_vectorised(seeds, generations, n, rng), repeats)
+    sample = max(1, seeds // 20)
+    seconds["NumPy per-seed loop"] = best_of(lambda: numpy_per_seed(sample, generations, n, rng), 1) * seeds / sample
+    return dict(workload=name, seeds=seeds, generations=generations, n=n, seconds=seconds,
+                seed_generations=seeds * (generations + 1))
+
+
+def random_floor(seeds: int, generations: int, n: int, repeats: int) -> float:
+    """Seconds for ``jax.random.normal`` to draw seeds x (G + 1) x n normals, lane by lane as the raw path does."""
+    from jcollapse.simulate import default_chunk_size
+
+    loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")
+    lanes = min(default_chunk_size(loop.plan(), UNIT, seeds), seeds)
+    key = jax.random.key(0)
+
+    @jax.jit
+    def draw(indices):
+        def lane(i):
+            k = jax.random.fold_in(key, i)
+            step = lambda total, t: (total + jax.random.normal(jax.random.fold_in(k, t), (n,)).sum(), None)
+            return jax.lax.scan(step, 0.0, np.arange(generations + 1))[0]
+        return jax.vmap(lane)(indices)
+
+    chunks = [np.arange(s, s + lanes, dtype=np.uint32) for s in range(0, seeds, lanes)]
+    return best_of(lambda: [jax.device_get(draw(c)) for c in chunks], repeats)
+
+
+def categorical_scaling(sizes, seeds: int, generations: int, repeats: int) -> list[dict]:
+    model = jc.models.Categorical(num_categories=50)
+    truth = model.params(probs=np.full(50, 1 / 50))
+    rows = []
+    for n in sizes:
+        loop = jc.Loop(model, generations=generations, sample_size=n, real_fraction=0.1, path="exact")
+        s = best_of(_simulate(loop, truth, seeds), repeats)
+        rows.append(dict(n=n, seconds=s, per_generation=s / (generations + 1)))
+    return rows
+
+
+def regression(seeds: int, generations: int, repeats: int) -> dict:
+    model = jc.models.LinearRegression(dim=100, noise=0.5)
+    truth = model.params(weights=np.full(100, 0.1), cov=np.eye(100))
+    out = {}
+    for path in ("exact", "raw"):
+        loop = jc.Loop(model, generations=generations, sample_size=200, real_fraction=0.1, path=path)
+        out[path] = best_of(_simulate(loop, truth, seeds), repeats)
+    return dict(dim=100, n=200, seeds=seeds, generations=generations, seconds=out)
+
+
+SWEEP_CHILD = """
+import json, sys, time, jax, jcollapse as jc
+seeds, generations = int(sys.argv[1]), int(sys.argv[2])
+model = jc.models.Gaussian(dim=1)
+loop = jc.Loop(model, generations=generations, sample_size=100)
+truth = model.params(mean=0.0, cov=[[1.0]])
+args = dict(grid={"real_fraction": [0.1, 0.5]}, key=jax.random.key(0), progress=False)
+jc.sweep(loop, truth, seeds=min(seeds, 4096), **args)   # compile (from 4096 seeds on, chunks are the same)
+start = time.perf_counter()
+jc.sweep(loop, truth, seeds=seeds, **args)
+seconds = time.perf_counter() - start
+# VmHWM, not getrusage: ru_maxrss survives fork and exec, so a child reports its parent's peak.
+peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(json.dumps(dict(seconds=seconds, peak_mib=peak_kib / 1024)))
+"""
+
+
+def sweep_scaling(sizes, generations: int) -> list[dict]:
+    rows = []
+    for seeds in sizes:
+        done = subprocess.run([sys.executable, "-c", SWEEP_CHILD, str(seeds), str(generations)],
+                              capture_output=True, text=True, check=True)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        seed_generations = 2 * seeds * (generations + 1)
+        rows.append(dict(seeds=seeds, **result, seed_generations_per_second=seed_generations / result["seconds"]))
+    return rows
+
+
+def compilation(generations: int) -> dict:
+    from jax import monitoring
+
+    compiles = []
+    monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **_: compiles.append(duration) if event == "/jax/core/compile/backend_compile_duration" else None)
+    loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=100, real_fraction=0.5, mixing="split")
+    before = len(compiles)
+    start = time.perf_counter()
+    jc.sweep(loop, UNIT, {"real_fraction": list(np.linspace(0.005, 0.995, 100))}, seeds=64,
+             key=jax.random.key(0), progress=False)
+    first = time.perf_counter() - start
+    sweep_compiles = [d for d in compiles[before:] if d > 0.05]  # the loop's programs, not tiny host-side ops
+    return dict(real_fractions=100, large_compiles=len(sweep_compiles), compile_seconds=sum(sweep_compiles),
+                first_call_seconds=first)
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Machine: {results['machine']}; jax {results['jax']} on {results['platform']}.", ""]
+    for w in results["gaussian"]:
+        base = w["seconds"]["NumPy per-seed loop"]
+        vec = w["seconds"]["NumPy vectorised"]
+        lines += [f"**{w['workload']}**: n = {w['n']}, {w['generations']} generations, {w['seeds']} seeds", "",
+                  "| implementation | seconds | seed-generations/s | vs per-seed NumPy | vs vectorised NumPy |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for name, s in w["seconds"].items():
+            lines.append(f"| {name} | {s:.4f} | {w['seed_generations'] / s:,.0f} | {base / s:,.1f}x | {vec / s:,.2f}x |")
+        lines.append("")
+    floor = results["random_floor"]
+    lines += [f"**Random-number floor** (W1's {floor['normals']:,} normals): {floor['seconds']:.4f} s; raw path at "
+              f"{floor['raw_fraction']:.2f} of its throughput.", ""]
+    lines += ["**Categorical K = 50**, exact path, time per generation:", "",
+              "| n | seconds | per generation (ms) |", "| ---: | ---: | ---: |"]
+    lines += [f"| {r['n']:,} | {r['seconds']:.4f} | {1e3 * r['per_generation']:.3f} |" for r in results["categorical"]]
+    rows = results["categorical"]
+    lines += ["", f"10^6 / 10^2 time ratio: {rows[-1]['seconds'] / rows[0]['seconds']:.2f}", ""]
+    reg = results["regression"]
+    lines += [f"**LinearRegression d = 100**, n = 200, {reg['seeds']} seeds x {reg['generations']} generations: "
+              f"exact {reg['seconds']['exact']:.3f} s, raw {reg['seconds']['raw']:.3f} s.", ""]
+    lines += ["**Sweep scaling** (2 real fractions, Gaussian, fresh process per size):", "",
+              "| seeds | seconds | seed-generations/s | peak RSS (MiB) |", "| ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r['seeds']:,} | {r['seconds']:.3f} | {r['seed_generations_per_second']:,.0f} | {r['peak_mib']:.0f} |"
+              for r in results["sweep"]]
+    c = results["compilation"]
+    lines += ["", f"**Compilation**: a sweep over {c['real_fractions']} real fractions ran {c['large_compiles']} "
+              f"XLA compilation(s) over 0.05 s ({c['compile_seconds']:.2f} s), first call {c['first_call_seconds']:.2f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("out/bench"))
+    parser.add_argument("--quick", action="store_true", help="tiny workloads: checks that everything runs")
+    args = parser.parse_args()
+    q = args.quick
+    repeats = 1 if q else 3
+    results = dict(machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+                   jax=jax.__version__, platform=jax.devices()[0].platform, quick=q)
+    w1 = (200, 10, 100) if q else (2000, 100, 100)
+    stage = lambda name: print(f"[bench] {time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
+    stage("W1, W2")
+    results["gaussian"] = [gaussian_workload("W1", *w1, repeats),
+                           gaussian_workload("W2", *((100, 5, 2000) if q else (1000, 50, 2000)), repeats)]
+    stage("random-number floor")
+    floor = random_floor(*w1, repeats)
+    raw = results["gaussian"][0]["seconds"]["jcollapse raw"]
+    results["random_floor"] = dict(seconds=floor, normals=w1[0] * (w1[1] + 1) * w1[2], raw_fraction=floor / raw)
+    stage("categorical")
+    results["categorical"] = categorical_scaling((100, 10**4) if q else (100, 10**3, 10**4, 10**5, 10**6),
+                                                 64 if q else 256, 5 if q else 20, repeats)
+    stage("regression")
+    results["regression"] = regression(16 if q else 64, 2 if q else 5, repeats)
+    stage("sweep scaling")
+    results["sweep"] = sweep_scaling((100, 1000) if q else (100, 10**3, 10**4, 10**5, 10**6), 5 if q else 20)
+    stage("compilation")
+    results["compilation"] = compilation(5 if q else 100)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    table = markdown(results)
+    (args.out / "results.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
