@@ -31,10 +31,10 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 import xarray as xr
 
-__all__ = ["curves", "heatmap", "theory_curves"]
+__all__ = ["COLOURS", "curves", "draw_band", "heatmap", "theory_curves"]
 
-#: Colours for successive curves (as in the experiments' figures); more curves than
-#: colours take evenly spaced colours of the viridis map instead.
+#: Colours for successive curves (matplotlib's tab10, colour-blind friendlier order), shared with
+#: the experiments' figures; more curves than colours take evenly spaced viridis colours instead.
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 #: The values of ``band`` that :func:`curves` accepts.
 BANDS = ("sem", "quantiles", None)
@@ -126,6 +126,28 @@ def _fixed_title(da: xr.DataArray, keep: Sequence[str]) -> str:
         elif coord.ndim == 1 and coord.dims[0] == name and coord.size == 1:
             parts.append(f"{name} = {_fmt(coord.values[0])}")
     return ", ".join(parts)
+
+
+def draw_band(ax, t, mean, lower, upper, *, colour: str, label: str) -> None:
+    """Draw ``mean`` as a line over a shaded ``[lower, upper]`` band, in one colour.
+
+    On a logarithmic axis the band's lower edge is clipped at ``max(1e-12, 1e-3 |mean|)``,
+    so a band that crosses zero stays drawable. Shared by :func:`curves` and the
+    experiments' figures.
+
+    ```python
+    >>> ax = _new_axes()
+    >>> draw_band(ax, np.arange(3), np.ones(3), np.zeros(3), np.full(3, 2.0), colour="k", label="a")
+    >>> len(ax.lines), len(ax.collections)
+    (1, 1)
+
+    ```
+    """
+    mean, lower = np.asarray(mean, dtype=np.float64), np.asarray(lower, dtype=np.float64)
+    if ax.get_yscale() == "log":
+        lower = np.maximum(lower, np.maximum(_LOG_FLOOR, 1e-3 * np.abs(mean)))
+    ax.fill_between(t, lower, upper, color=colour, alpha=0.22, linewidth=0)
+    ax.plot(t, mean, color=colour, linewidth=1.6, label=label)
 
 
 def _auto_log(values: np.ndarray) -> bool:
@@ -274,14 +296,11 @@ def curves(
     for colour, value in zip(colours, hue_values):
         pick = (lambda x: x.sel({hue: value})) if hue is not None else (lambda x: x)
         m = np.asarray(pick(mean).values, dtype=np.float64)
-        if band is not None:
-            lo = np.asarray(pick(lower).values, dtype=np.float64)
-            hi = np.asarray(pick(upper).values, dtype=np.float64)
-            if logy:
-                lo = np.maximum(lo, np.maximum(_LOG_FLOOR, 1e-3 * np.abs(m)))
-            ax.fill_between(generations, lo, hi, color=colour, alpha=0.22, linewidth=0)
         label = metric if hue is None else f"{hue} = {_fmt(value)}"
-        ax.plot(generations, m, color=colour, linewidth=1.6, label=label)
+        if band is not None:
+            draw_band(ax, generations, m, pick(lower).values, pick(upper).values, colour=colour, label=label)
+        else:
+            ax.plot(generations, m, color=colour, linewidth=1.6, label=label)
         if theory is not None:
             line = _theory_line(theory, hue, value, generations)
             if line is not None:

@@ -126,7 +126,7 @@ def _lane_bytes(plan: Plan, truth) -> int:
 def default_chunk_size(plan: Plan, truth, seeds: int, configs: int = 1) -> int:
     """Seeds per compiled chunk: as many as fit :data:`CHUNK_BYTES`, at most 4096.
 
-    With ``configs`` configurations vmapped together, each seed counts ``configs`` times.
+    With ``configs`` configurations sharing each chunk (a sweep), each seed counts ``configs`` times.
 
     The count is rounded up to a power of two (the padded lanes are discarded), so runs
     with different numbers of seeds share compiled code.

@@ -14,11 +14,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-#: Colours for successive curves (matplotlib's tab10, colour-blind friendlier order).
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-
-#: Smallest value drawn on a logarithmic axis: a band that crosses zero is clipped here.
-_LOG_FLOOR = 1e-12
+from ..plot import COLOURS, draw_band
 
 
 def new_figure(rows: int, cols: int, *, width: float = 5.2, height: float = 3.6) -> tuple[Figure, np.ndarray]:
@@ -110,12 +106,7 @@ def band_plot(
 
     ```
     """
-    lower = mean - width * sem
-    upper = mean + width * sem
-    if ax.get_yscale() == "log":
-        lower = np.maximum(lower, np.maximum(_LOG_FLOOR, 1e-3 * np.abs(mean)))
-    ax.fill_between(t, lower, upper, color=colour, alpha=0.22, linewidth=0)
-    ax.plot(t, mean, color=colour, linewidth=1.6, label=label)
+    draw_band(ax, t, mean, mean - width * sem, mean + width * sem, colour=colour, label=label)
     if theory is not None:
         ax.plot(t, theory, color="black", linewidth=1.1, linestyle=(0, (4, 3)), alpha=0.85)
 

@@ -39,13 +39,14 @@ def build_dataset(grid: Grid, groups: list, summaries: list, failed: list, quant
     variables = {}
     failed_all = np.full((*grid.shape, length), -1, np.int32)
     for members, summary, failures in zip(groups, summaries, failed):
+        positions = [grid.configs[index].index for index in members]
+        for row, position in enumerate(positions):
+            failed_all[position][: failures.shape[1]] = failures[row]
         for name, values in summary.items():
             if name not in variables:
                 variables[name] = np.full((*grid.shape, length, *values.shape[2:]), np.nan)
-            for row, index in enumerate(members):
-                position = grid.configs[index].index
+            for row, position in enumerate(positions):
                 variables[name][position][: values.shape[1]] = values[row]
-                failed_all[position][: failures.shape[1]] = failures[row]
     coords = {name: _coordinate(values) for name, values in zip(grid.names, grid.values)}
     coords.update(generation=np.arange(length), stat=np.asarray(stats))
     data = {}

@@ -18,7 +18,6 @@ from ..loop import Loop
 from ..models._validation import check_count
 from ..probes import AbstractProbe
 from ..rollout import loop_inputs
-from .._devices import run_sharded
 from ..simulate import _check_probe, as_key, compiled_chunk, default_chunk_size, round_chunk_size
 from . import _checkpoint
 from ._dataset import build_dataset
@@ -33,13 +32,16 @@ class _GroupState:
 
     metrics: dict[str, MetricState]
     failed: np.ndarray  # int64 [configs, G + 1]
-    done: set
+
+    @property
+    def done(self) -> set:
+        """The chunks folded in so far (every metric holds the same ones)."""
+        return set(next(iter(self.metrics.values())).moments)
 
     def merge(self, other: "_GroupState") -> None:
         for name, state in other.metrics.items():
             self.metrics[name].merge(state)
         self.failed += other.failed
-        self.done |= other.done
 
 
 def _check_quantiles(quantiles) -> tuple[float, ...]:
@@ -69,20 +71,15 @@ def _groups(grid: Grid) -> list[list[int]]:
     return list(by_plan.values())
 
 
-def _metric_shapes(plan, truth, inputs, key, probe) -> dict[str, tuple]:
-    """Each metric's ``[configs, lanes, G + 1, ...]`` shape, without running anything."""
+def _empty_state(plan, truth, inputs, key, probe) -> _GroupState:
+    """No seeds yet: each metric's cells ``[configs, G + 1, ...]``, from shapes alone (nothing runs)."""
     lanes = round_chunk_size(1)
     seeds, configs = jax.ShapeDtypeStruct((lanes,), np.uint32), jax.ShapeDtypeStruct((lanes,), np.int32)
     metrics, _ = jax.eval_shape(compiled_chunk(plan, probe), truth, inputs, key, seeds, configs)
     count = len(inputs.t)
-    return {name: (count, lanes, *value.shape[1:]) for name, value in metrics.items()}
-
-
-def _empty_state(shapes: dict[str, tuple]) -> _GroupState:
-    cells = {name: (shape[0], *shape[2:]) for name, shape in shapes.items()}
-    first = next(iter(cells.values()))
+    cells = {name: (count, *value.shape[1:]) for name, value in metrics.items()}
     return _GroupState({name: MetricState.empty(c) for name, c in cells.items()},
-                       np.zeros(first[:2], np.int64), set())
+                       np.zeros((count, plan.generations + 1), np.int64))
 
 
 def _progress_bar(total: int, enabled: bool):
@@ -110,7 +107,7 @@ def sweep(
     The Cartesian product of ``grid`` is expanded into one :class:`~jcollapse.Loop` per
     point; points that share a plan (the static structure: model, pool, mixing, path,
     generations, and whether real and synthetic data are drawn at all) run as one
-    compiled program, vmapped over the points, so a grid of 100 real fractions in
+    compiled program, over one flat batch of (point, seed) lanes, so a grid of 100 real fractions in
     ``(0, 1)`` compiles once. Seeds run in chunks; each chunk's metrics are folded into
     streaming statistics and dropped, so memory is ``O(points x generations)`` whatever
     the number of seeds. Point ``p``'s seed ``i`` uses ``fold_in(key, i)``, exactly as
@@ -198,7 +195,7 @@ def sweep(
 
     inputs = [jax.tree.map(lambda *x: np.stack(x), *(loop_inputs(grid.configs[i].loop, plan) for i in members))
               for plan, members in zip(plans, groups)]
-    states = [_empty_state(_metric_shapes(plan, t, x, key, probe)) for plan, t, x in zip(plans, truths, inputs)]
+    states = [_empty_state(plan, t, x, key, probe) for plan, t, x in zip(plans, truths, inputs)]
     process, processes = jax.process_index(), jax.process_count()
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -207,33 +204,30 @@ def sweep(
             states = saved["groups"]
 
     chunks = -(-seeds // chunk_size)
-    todo = [(g, c) for g in range(len(groups)) for c in _devices.process_chunks(chunks) if c not in states[g].done]
-    with _progress_bar(sum(min(chunk_size, seeds - c * chunk_size) * len(groups[g]) for g, c in todo),
-                       progress) as bar:
+    valid = lambda c: min(chunk_size, seeds - c * chunk_size)  # the last chunk's padding lanes are dropped
+    done = [state.done for state in states]  # from a checkpoint, when resuming
+    todo = [(g, c) for g in range(len(groups)) for c in _devices.process_chunks(chunks) if c not in done[g]]
+    with _progress_bar(sum(valid(c) * len(groups[g]) for g, c in todo), progress) as bar:
         for g, c in todo:
             count = len(groups[g])
             indices = np.tile(np.arange(c * chunk_size, (c + 1) * chunk_size, dtype=np.uint32), count)
             configs = np.repeat(np.arange(count, dtype=np.int32), chunk_size)
             function = compiled_chunk(plans[g], probe)
-            metrics, status = jax.device_get(run_sharded(function, (truths[g], inputs[g], key), indices, configs))
-            valid = min(chunk_size, seeds - c * chunk_size)
-            by_config = lambda x: x.reshape(count, chunk_size, *x.shape[1:])[:, :valid]
+            metrics, status = jax.device_get(_devices.run_sharded(function, (truths[g], inputs[g], key), indices,
+                                                                  configs))
+            by_config = lambda x: x.reshape(count, chunk_size, *x.shape[1:])[:, :valid(c)]
             for name, values in metrics.items():
                 states[g].metrics[name].add(c, by_config(values))
             states[g].failed += (by_config(status) != 0).sum(axis=1)
-            states[g].done.add(c)
             if out is not None:
                 _checkpoint.save_checkpoint(out, process, {"fingerprint": identity, "processes": processes,
                                                            "groups": states})
-            bar.update(valid * len(groups[g]))
+            bar.update(valid(c) * count)
 
-    merged = None
-    for gathered in _devices.allgather(states):
-        if merged is None:
-            merged = gathered
-        else:
-            for mine, theirs in zip(merged, gathered):
-                mine.merge(theirs)
+    merged, *others = _devices.allgather(states)
+    for other in others:
+        for mine, theirs in zip(merged, other):
+            mine.merge(theirs)
     summaries = [{name: state.summary(quantiles) for name, state in group.metrics.items()} for group in merged]
     dataset = build_dataset(grid, groups, summaries, [group.failed for group in merged], quantiles, attrs)
     if out is not None and process == 0:
