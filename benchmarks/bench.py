@@ -39,7 +39,7 @@ import numpy as np
 import jcollapse as jc
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gaussian_loop import best_of, numpy_per_seed, numpy_vectorised  # noqa: E402
+from gaussian_loop import best_of, measure  # noqa: E402
 
 GAUSSIAN = jc.models.Gaussian(dim=1)
 UNIT = GAUSSIAN.params(mean=0.0, cov=[[1.0]])
@@ -51,17 +51,8 @@ def _simulate(loop, truth, seeds):
 
 def gaussian_workload(name: str, seeds: int, generations: int, n: int, repeats: int) -> dict:
     """W1/W2: jcollapse's three paths against the two NumPy baselines."""
-    rng = np.random.default_rng(0)
-    seconds = {}
-    for path in ("auto", "raw", "exact"):
-        loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path=path)
-        seconds[f"jcollapse {path}" + (f" ({loop.path})" if path == "auto" else "")] = best_of(
-            _simulate(loop, UNIT, seeds), repeats)
-    seconds["NumPy vectorised"] = best_of(lambda: numpy_vectorised(seeds, generations, n, rng), repeats)
-    sample = max(1, seeds // 20)
-    seconds["NumPy per-seed loop"] = best_of(lambda: numpy_per_seed(sample, generations, n, rng), 1) * seeds / sample
-    return dict(workload=name, seeds=seeds, generations=generations, n=n, seconds=seconds,
-                seed_generations=seeds * (generations + 1))
+    return dict(workload=name, seeds=seeds, generations=generations, n=n,
+                seconds=measure(seeds, generations, n, repeats), seed_generations=seeds * (generations + 1))
 
 
 def random_floor(seeds: int, generations: int, n: int, repeats: int) -> float:

@@ -52,6 +52,24 @@ def best_of(function, repeats: int) -> float:
     return min(times)
 
 
+def measure(seeds: int, generations: int, n: int, repeats: int) -> dict[str, float]:
+    """Seconds per implementation: jcollapse's default, raw and exact paths, NumPy
+    vectorised over seeds, and the per-seed NumPy loop (timed on a twentieth of the seeds
+    and scaled linearly)."""
+    model = jc.models.Gaussian(dim=1)
+    truth = model.params(mean=0.0, cov=[[1.0]])
+    rng = np.random.default_rng(0)
+    timings = {}
+    for path in ("auto", "raw", "exact"):
+        loop = jc.Loop(model, generations=generations, sample_size=n, path=path)
+        run = lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
+        timings[f"jcollapse {path}" + (f" ({loop.path})" if path == "auto" else "")] = best_of(run, repeats)
+    timings["NumPy vectorised"] = best_of(lambda: numpy_vectorised(seeds, generations, n, rng), repeats)
+    sample = max(1, seeds // 20)
+    timings["NumPy per-seed loop"] = best_of(lambda: numpy_per_seed(sample, generations, n, rng), 1) * seeds / sample
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=2000)
@@ -60,23 +78,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-
-    model = jc.models.Gaussian(dim=1)
-    truth = model.params(mean=0.0, cov=[[1.0]])
-    rng = np.random.default_rng(0)
-    timings = {}
-    for path in ("exact", "raw"):
-        loop = jc.Loop(model, generations=args.generations, sample_size=args.n, path=path)
-        run = lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=args.seeds).metrics)
-        timings[f"jcollapse ({path} path)"] = best_of(run, args.repeats)
-    timings["NumPy, vectorised over seeds"] = best_of(
-        lambda: numpy_vectorised(args.seeds, args.generations, args.n, rng), args.repeats
-    )
-    per_seed_sample = max(1, args.seeds // 20)
-    per_seed = best_of(lambda: numpy_per_seed(per_seed_sample, args.generations, args.n, rng), 1)
-    timings["NumPy, per-seed loop"] = per_seed * args.seeds / per_seed_sample
-
-    baseline = timings["NumPy, per-seed loop"]
+    timings = measure(args.seeds, args.generations, args.n, args.repeats)
+    baseline = timings["NumPy per-seed loop"]
     seed_generations = args.seeds * (args.generations + 1)
     print(f"W1: seeds={args.seeds} generations={args.generations} n={args.n} "
           f"({platform.processor() or platform.machine()}, jax {jax.__version__}, {jax.devices()[0].platform})")
@@ -84,7 +87,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for name, seconds in timings.items():
         print(f"| {name} | {seconds:.4f} | {seed_generations / seconds:,.0f} | {baseline / seconds:,.1f}x |")
-    print(f"(per-seed NumPy timed on {per_seed_sample} seeds and scaled linearly)")
+    print(f"(per-seed NumPy timed on {max(1, args.seeds // 20)} seeds and scaled linearly)")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         record = {"workload": "W1", **vars(args), "out": str(args.out), "seconds": timings,
