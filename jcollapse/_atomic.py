@@ -11,6 +11,25 @@ from pathlib import Path
 from typing import Iterator, Union
 
 
+def directory_path(out: Union[str, Path], name: str = "out") -> Path:
+    """``out`` as a Path, checked to be a directory or not to exist yet.
+
+    **Raises:**
+
+    `ValueError` naming the argument (``name``) if `out` exists and is a file.
+
+    ```python
+    >>> directory_path("out/demo").name
+    'demo'
+
+    ```
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{name} must be a directory; {out} exists and is a file")
+    return out
+
+
 @contextlib.contextmanager
 def atomic_directory(out: Union[str, Path]) -> Iterator[Path]:
     """Build a directory's contents in a temporary sibling, then rename it into place.
@@ -41,9 +60,7 @@ def atomic_directory(out: Union[str, Path]) -> Iterator[Path]:
 
     ```
     """
-    out = Path(out).absolute()
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out must be a directory; {out} exists and is a file")
+    out = directory_path(out).absolute()
     created = []
     parent = out.parent
     while not parent.exists():

@@ -12,6 +12,8 @@ from typing import Callable, Union
 
 import numpy as np
 
+from .._atomic import directory_path
+
 
 def machine_facts() -> list[tuple[str, str]]:
     """Labelled facts about the machine and software a report was produced on.
@@ -108,10 +110,7 @@ def output_directory(out: Union[str, Path]) -> Path:
 
     ```
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out must be a directory; {out} exists and is a file")
-    return out
+    return directory_path(out, "--out")
 
 
 def progress(log, start: float) -> Callable[[str], None]:

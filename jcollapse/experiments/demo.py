@@ -32,7 +32,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .._atomic import atomic_directory
+from .._atomic import atomic_directory, directory_path
 from ..models._validation import check_count
 from ._curves import Curve, find_curve, summarize, theory_or_none
 from ._report import format_number, summary_markdown_tail
@@ -469,9 +469,7 @@ def run(
     started = time.perf_counter() if started is None else started
     seeds = check_count("seeds", seeds, 1)
     generations = check_count("generations", generations, 1)
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out must be a directory; {out} exists and is a file")
+    out = directory_path(out, "--out")
 
     def say(text: str) -> None:
         if log is not None:

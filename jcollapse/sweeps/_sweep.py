@@ -6,7 +6,6 @@ import dataclasses
 import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 import jax
@@ -14,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from .. import _devices
+from .._atomic import directory_path
 from ..loop import Loop
 from ..models._validation import check_count
 from ..probes import AbstractProbe
@@ -52,15 +52,6 @@ def _check_quantiles(quantiles) -> tuple[float, ...]:
     if any(not 0.0 <= q <= 1.0 for q in values) or len(set(values)) != len(values):
         raise ValueError(f"quantiles must be distinct numbers in [0, 1]; got {quantiles!r}")
     return tuple(sorted(values))
-
-
-def _check_out(out) -> Optional[Path]:
-    if out is None:
-        return None
-    path = Path(out).absolute()
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"out must be a directory; {path} exists and is not one")
-    return path
 
 
 def _groups(grid: Grid) -> list[list[int]]:
@@ -172,7 +163,7 @@ def sweep(
         raise ValueError("key is required: pass key=jax.random.key(seed)")
     key = as_key(key)
     quantiles = _check_quantiles(quantiles)
-    out = _check_out(out)
+    out = None if out is None else directory_path(out).absolute()
     probe = _check_probe(probe, loop)
     groups = _groups(grid)
     plans = [grid.configs[members[0]].loop.plan() for members in groups]
