@@ -14,7 +14,8 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from .._reduce import pairwise_sum
 from ._base import AbstractExactModel
 from ._counts import CountStatistics
-from ._random import log1pmx, multinomial
+from ._random import multinomial
+from ._special import log1pmx
 from ._validation import as_finite_array, to_device
 
 #: ``path="auto"`` draws counts (K binomials) once ``n >= 16 K``; below, n CDF inversions

@@ -13,23 +13,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._reduce import matmul
-
-
-def chi_square(key: PRNGKeyArray, df: Float[Array, "..."], dtype) -> Float[Array, "..."]:
-    """Chi-square draws with (traced, possibly zero) degrees of freedom ``df``.
-
-    ``df = 0`` gives exactly 0 (the point mass), as the sum of zero squared normals.
-
-    ```python
-    >>> import jax, jax.numpy as jnp
-    >>> chi_square(jax.random.key(0), jnp.array([0.0, 3.0]), jnp.float32).shape
-    (2,)
-
-    ```
-    """
-    positive = df > 0
-    shape = jnp.where(positive, df / 2, 1).astype(dtype)
-    return jnp.where(positive, 2 * jax.random.gamma(key, shape, dtype=dtype), 0)
+from ._gamma import chi_square, gamma
+from ._special import log1pmx
 
 
 def standard_wishart_factor(
@@ -94,40 +79,6 @@ _HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 _STIRLING_TAIL_TABLE = tuple(
     math.lgamma(k + 1) - ((k + 0.5) * math.log(k + 1) - (k + 1) + _HALF_LOG_TWO_PI) for k in range(10)
 )
-
-
-def log1pmx(x: Float[Array, "..."]) -> Float[Array, "..."]:
-    """``log(1 + x) - x``, accurate also where ``|x|`` is small (no cancellation).
-
-    For ``|x| < 1/2`` it uses ``log(1 + x) = 2 atanh(z)``, ``z = x / (2 + x)``, so
-    ``log(1 + x) - x = -x^2 / (2 + x) + 2 (z^3/3 + z^5/5 + ...)`` (``|z| < 1/3``; the series
-    is cut after ``z^17``, relative error below ``1e-9``). ``x = -1`` gives ``-inf``.
-
-    **Arguments:**
-
-    - `x`: array with entries ``>= -1``.
-
-    **Returns:**
-
-    ``log1p(x) - x``, same shape and dtype.
-
-    ```python
-    >>> import jax.numpy as jnp
-    >>> [round(float(v), 6) for v in log1pmx(jnp.array([-1.0, 0.5]))]
-    [-inf, -0.094535]
-
-    ```
-    """
-    small = jnp.abs(x) < 0.5
-    xs = jnp.where(small, x, 0)
-    z = xs / (2 + xs)
-    z2 = z * z
-    series = jnp.zeros_like(z2)
-    for j in range(8, 0, -1):  # 1/3 + z2/5 + ... + z2^7/17, by Horner
-        series = 1 / (2 * j + 1) + z2 * series
-    near = -xs * xs / (2 + xs) + 2 * z * z2 * series
-    far = jnp.log1p(jnp.where(small, 0, x)) - x
-    return jnp.where(small, near, far)
 
 
 def _stirling_tail(k: Array) -> Array:
@@ -385,7 +336,7 @@ def poisson(key: PRNGKeyArray, lam: Float[Array, "..."]) -> Float[Array, "..."]:
     key_gamma, key_binomial, key_rest = jax.random.split(key, 3)
     big = lam > POISSON_DIRECT_MAX
     m = jnp.where(big, jnp.floor(lam), 1)
-    x = jax.random.gamma(key_gamma, m, dtype=dtype)
+    x = gamma(key_gamma, m)
     over = big & (x > lam)
     thinned = binomial(key_binomial, jnp.where(over, m - 1, 0), jnp.where(over, (x - lam) / x, 0))
     rest_mean = jnp.where(big, jnp.where(over, 0, lam - x), lam)
