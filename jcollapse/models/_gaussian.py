@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from .._linalg import cholesky, eigvalsh
 from .._reduce import matmul, pairwise_sum, trace
 from ._base import AbstractExactModel, AbstractMeanFamily
 from ._moments import MomentStatistics
@@ -149,12 +150,12 @@ class Gaussian(AbstractExactModel):
     def fit(self, stats: MomentStatistics, truth: GaussianParams) -> GaussianParams:
         divisor = stats.count if self.variance == "mle" else stats.count - 1
         cov = stats.scatter / divisor
-        return GaussianParams(stats.mean, cov, jnp.linalg.cholesky(cov))
+        return GaussianParams(stats.mean, cov, cholesky(cov))
 
     def metrics(self, params: GaussianParams, truth: GaussianParams) -> dict[str, Array]:
         # tr((S^1/2 C S^1/2)^1/2) = sum sqrt(eig(C S)) = sum sqrt(eig(L^T S L)), C = L L^T.
         cross = matmul(matmul(params.factor.T, truth.cov), params.factor)
-        root_trace = pairwise_sum(jnp.sqrt(jnp.clip(jnp.linalg.eigvalsh(cross), 0, None)))
+        root_trace = pairwise_sum(jnp.sqrt(jnp.clip(eigvalsh(cross), 0, None)))
         mean_sq_error = _squared_distance(params.mean, truth.mean)
         bures = trace(params.cov) + trace(truth.cov) - 2 * root_trace
         return {

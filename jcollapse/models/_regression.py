@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from .._linalg import eigh
 from .._reduce import matmul, pairwise_sum
 from ._base import AbstractExactModel, AbstractStatistics
 from ._random import standard_wishart_factor
@@ -125,7 +126,7 @@ def ridge_solutions(stats: RegressionStatistics, ridges: Float[Array, " k"]) -> 
 
     ```
     """
-    eigenvalues, vectors = jnp.linalg.eigh(stats.gram)
+    eigenvalues, vectors = eigh(stats.gram)
     dim = eigenvalues.shape[0]
     in_rank = (jnp.arange(dim) >= dim - jnp.minimum(stats.rows, dim)) & (eigenvalues > 0)
     shifted = eigenvalues[None, :] + ridges[:, None] * stats.count
