@@ -12,6 +12,7 @@ run = jc.simulate(loop, model.params(mean=0.0, cov=[[1.0]]), key=jax.random.key(
 from importlib.metadata import PackageNotFoundError, version
 
 from . import filters, models, pac, plot, probes, schedules, sweeps, theory
+from ._devices import use_cpu_cores
 from .loop import Loop
 from .rollout import STATUS_DEGENERATE, STATUS_NONFINITE
 from .simulate import Run, simulate
@@ -37,5 +38,6 @@ __all__ = [
     "sweep",
     "sweeps",
     "theory",
+    "use_cpu_cores",
     "__version__",
 ]

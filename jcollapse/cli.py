@@ -60,8 +60,13 @@ def _run_reproduction(args: argparse.Namespace, parser: argparse.ArgumentParser,
 def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
     import jax
 
+    from ._devices import use_cpu_cores
     from .sweeps import _config, _figures, sweep
 
+    try:
+        use_cpu_cores()  # one CPU device per core: each runs its share of every chunk
+    except RuntimeError:
+        pass  # JAX already started (main() called from Python): keep its devices
     try:
         config = _config.load(args.config)
         if args.distributed:

@@ -1,7 +1,7 @@
 """One small sweep, run by tests/test_sweep.py in the test process and in subprocesses
 (killed and resumed, on 4 forced CPU devices, as 2 jax.distributed processes).
 
-Usage: python _sweep_job.py OUT [--slow] [--process P --processes N --port PORT]
+Usage: python _sweep_job.py OUT [--slow] [--cpu-devices D] [--process P --processes N --port PORT]
 """
 
 import argparse
@@ -30,7 +30,11 @@ def main():
     parser.add_argument("--process", type=int)
     parser.add_argument("--processes", type=int)
     parser.add_argument("--port", type=int)
+    parser.add_argument("--cpu-devices", type=int, help="jc.use_cpu_cores(D) before anything else")
     args = parser.parse_args()
+    if args.cpu_devices:
+        jc.use_cpu_cores(args.cpu_devices)
+        print(f"devices {jax.local_device_count()}", flush=True)
     if args.processes:
         jax.distributed.initialize(f"127.0.0.1:{args.port}", num_processes=args.processes, process_id=args.process)
     if args.slow:

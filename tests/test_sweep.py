@@ -214,10 +214,10 @@ def test_a_sweep_killed_and_resumed_equals_an_uninterrupted_one(reference, tmp_p
 
 
 def test_four_devices_give_the_single_device_result(reference, tmp_path):
-    flags = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
-    job = _python(tmp_path, env={"XLA_FLAGS": flags})
-    _, err = job.communicate(timeout=300)
+    job = _python(tmp_path, "--cpu-devices", 4)  # jc.use_cpu_cores(4)
+    out, err = job.communicate(timeout=300)
     assert job.returncode == 0, err
+    assert out.splitlines()[0] == "devices 4"
     xr.testing.assert_identical(xr.load_dataset(tmp_path / "sweep.nc"), reference)
 
 
