@@ -197,7 +197,9 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     """
     prev, pool_state = carry
     key = jax.random.fold_in(seed_key, inputs.t)
-    key_mix, key_real, key_synthetic, key_pool = jax.random.split(key, 4)
+    # One fold_in per stream, not split(key, 4): XLA drops the streams a loop never uses
+    # (the replace loop draws no real data), where a split computes all four.
+    key_mix, key_real, key_synthetic, key_pool = (jax.random.fold_in(key, stream) for stream in range(4))
     draw = _draw_exact if plan.path == "exact" else _draw_raw
     batch = draw(plan, truth, prev, (key_mix, key_real, key_synthetic), inputs)
     pool = make_pool(plan.pool, plan.model, plan.generations)

@@ -34,7 +34,8 @@ def standard_wishart_factor(
 
     ```
     """
-    key_normal, key_chi = jax.random.split(key)
+    # fold_in, not split: at dim 1 there is no normal below the diagonal, and XLA drops its key.
+    key_normal, key_chi = jax.random.fold_in(key, 0), jax.random.fold_in(key, 1)
     index = jnp.arange(dim)
     live_column = index[None, :] < df
     below = jnp.tril(jax.random.normal(key_normal, (dim, dim), dtype=dtype), k=-1)
