@@ -1,8 +1,11 @@
 """``make bench``: every benchmark of issue 7 in one run, as JSON and a markdown table.
 
-Usage: ``python benchmarks/bench.py [--out DIR] [--quick]``. Writes ``DIR/results.json``
-and ``DIR/results.md`` (default ``out/bench``) and prints the table. ``--quick`` shrinks
-every workload (a smoke run, seconds); the numbers in the README come from a full run.
+Usage: ``python benchmarks/bench.py [--out DIR] [--quick] [--cpu-devices N]``. Writes
+``DIR/results.json`` and ``DIR/results.md`` (default ``out/bench``) and prints the table.
+``--quick`` shrinks every workload (a smoke run, seconds); the numbers in the README come
+from a full run. jcollapse runs on one CPU device per core (:func:`jcollapse.use_cpu_cores`)
+unless ``--cpu-devices`` says otherwise; W1's exact path is also timed on one CPU device,
+in a child process.
 
 Every timing is the best of several calls after a warm-up call, synchronised with
 ``jax.device_get`` (which blocks until the results are ready); every ratio compares two
@@ -13,7 +16,8 @@ timings of the same run. Workloads:
   code does it; timed on a sample of seeds and scaled) and NumPy vectorised over seeds.
 - **W2**: the same at n = 2,000, 50 generations, 1,000 seeds.
 - **Random-number floor**: ``jax.random.normal`` drawing exactly as many normals as the
-  raw path's W1 run, in the same lanes; the raw path's throughput as a fraction of it.
+  raw path's W1 run, in the same lanes and on the same devices; the raw path's
+  throughput as a fraction of it.
 - **Categorical K = 50**: the exact path's time per generation for n = 10^2 ... 10^6.
 - **LinearRegression d = 100**: exact and raw paths, n = 200.
 - **Sweep scaling**: seed-generations per second and peak resident memory (a fresh
@@ -30,6 +34,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +47,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from gaussian_loop import best_of, measure  # noqa: E402
 
 GAUSSIAN = jc.models.Gaussian(dim=1)
-UNIT = GAUSSIAN.params(mean=0.0, cov=[[1.0]])
+
+
+def unit_gaussian():
+    """``N(0, 1)``, made after :func:`jcollapse.use_cpu_cores` has set the device count."""
+    return GAUSSIAN.params(mean=0.0, cov=[[1.0]])
 
 
 def _simulate(loop, truth, seeds):
@@ -56,15 +65,16 @@ def gaussian_workload(name: str, seeds: int, generations: int, n: int, repeats: 
 
 
 def random_floor(seeds: int, generations: int, n: int, repeats: int) -> float:
-    """Seconds for ``jax.random.normal`` to draw seeds x (G + 1) x n normals, lane by lane as the raw path does."""
-    from jcollapse.simulate import default_chunk_size
+    """Seconds for ``jax.random.normal`` to draw seeds x (G + 1) x n normals, lane by lane
+    and device by device as the raw path does."""
+    from jcollapse._devices import run_sharded
+    from jcollapse.simulate import default_chunk_size, round_chunk_size
 
     loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")
-    lanes = min(default_chunk_size(loop.plan(), UNIT, seeds), seeds)
-    key = jax.random.key(0)
+    lanes = round_chunk_size(min(default_chunk_size(loop.plan(), unit_gaussian(), seeds), seeds))
 
     @jax.jit
-    def draw(indices):
+    def draw(key, indices):
         def lane(i):
             k = jax.random.fold_in(key, i)
             step = lambda total, t: (total + jax.random.normal(jax.random.fold_in(k, t), (n,)).sum(), None)
@@ -72,7 +82,19 @@ def random_floor(seeds: int, generations: int, n: int, repeats: int) -> float:
         return jax.vmap(lane)(indices)
 
     chunks = [np.arange(s, s + lanes, dtype=np.uint32) for s in range(0, seeds, lanes)]
-    return best_of(lambda: [jax.device_get(draw(c)) for c in chunks], repeats)
+    key = jax.random.key(0)
+    return best_of(lambda: [jax.device_get(run_sharded(draw, (key,), c)) for c in chunks], repeats)
+
+
+def exact_on_one_device(seeds: int, generations: int, n: int, repeats: int) -> float:
+    """W1's exact path on a single CPU device (XLA's intra-op threads), in a child process."""
+    script = Path(__file__).parent / "gaussian_loop.py"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "one.json"
+        subprocess.run([sys.executable, str(script), "--seeds", str(seeds), "--generations", str(generations),
+                        "--n", str(n), "--repeats", str(repeats), "--cpu-devices", "1", "--jcollapse-only",
+                        "--out", str(out)], check=True, capture_output=True)
+        return json.loads(out.read_text())["seconds"]["jcollapse exact"]
 
 
 def categorical_scaling(sizes, seeds: int, generations: int, repeats: int) -> list[dict]:
@@ -99,6 +121,7 @@ def regression(seeds: int, generations: int, repeats: int) -> dict:
 SWEEP_CHILD = """
 import json, sys, time, jax, jcollapse as jc
 seeds, generations = int(sys.argv[1]), int(sys.argv[2])
+jc.use_cpu_cores(int(sys.argv[3]))
 model = jc.models.Gaussian(dim=1)
 loop = jc.Loop(model, generations=generations, sample_size=100)
 truth = model.params(mean=0.0, cov=[[1.0]])
@@ -116,7 +139,7 @@ print(json.dumps(dict(seconds=seconds, peak_mib=peak_kib / 1024)))
 def sweep_scaling(sizes, generations: int) -> list[dict]:
     rows = []
     for seeds in sizes:
-        done = subprocess.run([sys.executable, "-c", SWEEP_CHILD, str(seeds), str(generations)],
+        done = subprocess.run([sys.executable, "-c", SWEEP_CHILD, str(seeds), str(generations), str(jax.device_count())],
                               capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         seed_generations = 2 * seeds * (generations + 1)
@@ -133,16 +156,17 @@ def compilation(generations: int) -> dict:
     loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=100, real_fraction=0.5, mixing="split")
     before = len(compiles)
     start = time.perf_counter()
-    jc.sweep(loop, UNIT, {"real_fraction": list(np.linspace(0.005, 0.995, 100))}, seeds=64,
+    jc.sweep(loop, unit_gaussian(), {"real_fraction": list(np.linspace(0.005, 0.995, 100))}, seeds=64,
              key=jax.random.key(0), progress=False)
     first = time.perf_counter() - start
     sweep_compiles = [d for d in compiles[before:] if d > 0.05]  # the loop's programs, not tiny host-side ops
-    return dict(real_fractions=100, large_compiles=len(sweep_compiles), compile_seconds=sum(sweep_compiles),
-                first_call_seconds=first)
+    return dict(real_fractions=100, large_compiles=len(sweep_compiles), devices=jax.local_device_count(),
+                compile_seconds=sum(sweep_compiles), first_call_seconds=first)
 
 
 def markdown(results: dict) -> str:
-    lines = [f"Machine: {results['machine']}; jax {results['jax']} on {results['platform']}.", ""]
+    lines = [f"Machine: {results['machine']}; jax {results['jax']} on {results['devices']} "
+             f"{results['platform']} device(s).", ""]
     for w in results["gaussian"]:
         base = w["seconds"]["NumPy per-seed loop"]
         vec = w["seconds"]["NumPy vectorised"]
@@ -169,7 +193,8 @@ def markdown(results: dict) -> str:
               for r in results["sweep"]]
     c = results["compilation"]
     lines += ["", f"**Compilation**: a sweep over {c['real_fractions']} real fractions ran {c['large_compiles']} "
-              f"XLA compilation(s) over 0.05 s ({c['compile_seconds']:.2f} s), first call {c['first_call_seconds']:.2f} s."]
+              f"XLA compilation(s) over 0.05 s on {c['devices']} device(s) (one program, compiled once per device; "
+              f"{c['compile_seconds']:.2f} s), first call {c['first_call_seconds']:.2f} s."]
     return "\n".join(lines) + "\n"
 
 
@@ -177,16 +202,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out/bench"))
     parser.add_argument("--quick", action="store_true", help="tiny workloads: checks that everything runs")
+    parser.add_argument("--cpu-devices", type=int, help="CPU devices (default: one per core)")
     args = parser.parse_args()
+    jc.use_cpu_cores(args.cpu_devices)
     q = args.quick
     repeats = 1 if q else 3
     results = dict(machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
-                   jax=jax.__version__, platform=jax.devices()[0].platform, quick=q)
+                   jax=jax.__version__, platform=jax.devices()[0].platform, devices=jax.device_count(), quick=q)
     w1 = (200, 10, 100) if q else (2000, 100, 100)
     stage = lambda name: print(f"[bench] {time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
     stage("W1, W2")
     results["gaussian"] = [gaussian_workload("W1", *w1, repeats),
                            gaussian_workload("W2", *((100, 5, 2000) if q else (1000, 50, 2000)), repeats)]
+    if jax.device_count() > 1 and results["platform"] == "cpu":
+        one = exact_on_one_device(*w1, repeats)
+        results["gaussian"][0]["seconds"]["jcollapse exact, 1 CPU device"] = one
     stage("random-number floor")
     floor = random_floor(*w1, repeats)
     raw = results["gaussian"][0]["seconds"]["jcollapse raw"]

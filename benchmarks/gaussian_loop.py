@@ -1,7 +1,9 @@
 """W1: the 1-D Gaussian replace loop against the NumPy code users would write instead.
 
 Usage: ``python benchmarks/gaussian_loop.py [--seeds 2000] [--generations 100] [--n 100]
-[--out FILE.json]``. Prints a markdown table and optionally writes JSON.
+[--cpu-devices N] [--jcollapse-only] [--out FILE.json]``. Prints a markdown table and
+optionally writes JSON. jcollapse runs on one CPU device per core unless ``--cpu-devices``
+says otherwise (:func:`jcollapse.use_cpu_cores`).
 """
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ def best_of(function, repeats: int) -> float:
     return min(times)
 
 
-def measure(seeds: int, generations: int, n: int, repeats: int) -> dict[str, float]:
-    """Seconds per implementation: jcollapse's default, raw and exact paths, NumPy
-    vectorised over seeds, and the per-seed NumPy loop (timed on a twentieth of the seeds
-    and scaled linearly)."""
+def measure(seeds: int, generations: int, n: int, repeats: int, baselines: bool = True) -> dict[str, float]:
+    """Seconds per implementation: jcollapse's default, raw and exact paths, and unless
+    ``baselines`` is false NumPy vectorised over seeds and the per-seed NumPy loop (timed
+    on a twentieth of the seeds and scaled linearly)."""
     model = jc.models.Gaussian(dim=1)
     truth = model.params(mean=0.0, cov=[[1.0]])
     rng = np.random.default_rng(0)
@@ -64,6 +66,8 @@ def measure(seeds: int, generations: int, n: int, repeats: int) -> dict[str, flo
         loop = jc.Loop(model, generations=generations, sample_size=n, path=path)
         run = lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
         timings[f"jcollapse {path}" + (f" ({loop.path})" if path == "auto" else "")] = best_of(run, repeats)
+    if not baselines:
+        return timings
     timings["NumPy vectorised"] = best_of(lambda: numpy_vectorised(seeds, generations, n, rng), repeats)
     sample = max(1, seeds // 20)
     timings["NumPy per-seed loop"] = best_of(lambda: numpy_per_seed(sample, generations, n, rng), 1) * seeds / sample
@@ -76,13 +80,17 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=100)
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cpu-devices", type=int, help="CPU devices (default: one per core)")
+    parser.add_argument("--jcollapse-only", action="store_true", help="skip the NumPy baselines")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    timings = measure(args.seeds, args.generations, args.n, args.repeats)
-    baseline = timings["NumPy per-seed loop"]
+    jc.use_cpu_cores(args.cpu_devices)
+    timings = measure(args.seeds, args.generations, args.n, args.repeats, baselines=not args.jcollapse_only)
+    baseline = timings.get("NumPy per-seed loop", float("nan"))
     seed_generations = args.seeds * (args.generations + 1)
     print(f"W1: seeds={args.seeds} generations={args.generations} n={args.n} "
-          f"({platform.processor() or platform.machine()}, jax {jax.__version__}, {jax.devices()[0].platform})")
+          f"({platform.processor() or platform.machine()}, jax {jax.__version__}, "
+          f"{jax.device_count()} {jax.devices()[0].platform} device(s))")
     print("| implementation | seconds | seed-generations/s | speed-up vs per-seed NumPy |")
     print("| --- | ---: | ---: | ---: |")
     for name, seconds in timings.items():
@@ -91,7 +99,7 @@ def main() -> None:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         record = {"workload": "W1", **vars(args), "out": str(args.out), "seconds": timings,
-                  "jax": jax.__version__, "platform": jax.devices()[0].platform}
+                  "jax": jax.__version__, "platform": jax.devices()[0].platform, "devices": jax.device_count()}
         args.out.write_text(json.dumps(record, indent=2))
 
 
