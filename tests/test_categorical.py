@@ -15,7 +15,7 @@ from scipy import stats
 
 import jcollapse as jc
 from jcollapse.models import Categorical, CountStatistics
-from jcollapse.models._random import binomial, multinomial
+from jcollapse.models._random import MULTINOMIAL_TRIALS, binomial, multinomial
 
 # ----------------------------------------------------------------------------------------
 # Validation.
@@ -124,7 +124,11 @@ def _chi_square_pvalue(x, n, p):
     return stats.chi2.sf(chi2, keep.sum() - 1)
 
 
-_draw = jax.jit(lambda key, n, p: binomial(key, jnp.full((DRAWS,), n, jnp.float32), jnp.full((DRAWS,), p, jnp.float32)))
+_draw = jax.jit(
+    lambda key, n, p, trials: binomial(key, jnp.full((DRAWS,), n, jnp.float32), jnp.full((DRAWS,), p, jnp.float32),
+                                       trials=trials),
+    static_argnums=3,
+)
 
 
 @pytest.mark.parametrize("case", range(N_GOF))
@@ -132,7 +136,8 @@ def test_binomial_matches_exact_law(case):
     # jax.random.binomial fails this at n >= 10^6 in float32 (chi-square p < 1e-60 with 2e6
     # draws); ours is exact up to the float32 rounding of p.
     n, p = GOF_CASES[case]
-    x = np.asarray(_draw(jax.random.key(100 + case), n, p), np.float64)
+    trials = 1 if case % 2 else MULTINOMIAL_TRIALS  # the mixing counts' sampler, the multinomial's
+    x = np.asarray(_draw(jax.random.key(100 + case), n, p, trials), np.float64)
     assert np.all(x == np.round(x)) and x.min() >= 0 and x.max() <= n
     pvalue = _chi_square_pvalue(x, n, p)
     assert pvalue > 1e-3 / N_GOF, pvalue

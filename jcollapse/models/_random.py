@@ -134,7 +134,14 @@ def _binomial_inversion(key, count, prob):
     return jax.lax.while_loop(lambda c: jnp.any(c[2]), outer, init)[1]
 
 
-def _binomial_btrs(key, count, prob, active):
+#: BTRS proposals per lane and loop iteration in :func:`multinomial`'s binomials. Its K
+#: binomials run one after another, each until its slowest lane accepts; four trials per
+#: iteration took Categorical(K=50)'s exact path at n = 10^6 from 4.0 to 3.5 ms a
+#: generation (256 seeds, 2 CPU devices), at 0.6 s more compilation per program.
+MULTINOMIAL_TRIALS = 4
+
+
+def _binomial_btrs(key, count, prob, active, trials):
     """Binomial(count, prob) by Hoermann's transformed rejection with squeeze (BTRS).
 
     For ``count * prob > 10`` and ``prob <= 1/2`` where ``active``; other lanes start as
@@ -167,9 +174,7 @@ def _binomial_btrs(key, count, prob, active):
     log_tilt = jnp.log(prob * big_b / (q * big_a))
     tail_m = _stirling_tail(m) + _stirling_tail(count - m)
 
-    def body(carry):
-        i, k_out, accepted = carry
-        u, v = jax.random.uniform(jax.random.fold_in(key, i), (2, *prob.shape), dtype=dtype)
+    def trial(u, v):
         u = u - 0.5
         us = 0.5 - jnp.abs(u)
         k = c_int + jnp.floor((2 * a / us + b) * u + c_frac)
@@ -187,8 +192,18 @@ def _binomial_btrs(key, count, prob, active):
             - _stirling_tail(count - kk)
         )
         log_v = jnp.log(v * alpha / (a / (us * us) + b))
-        accept = ~accepted & (squeeze | (inside & (log_v <= log_ratio)))
-        return i + 1, jnp.where(accept, k, k_out), accepted | accept
+        return squeeze | (inside & (log_v <= log_ratio)), k
+
+    def body(carry):
+        # `trials` proposals per lane and iteration, the first accepted kept: the same
+        # sequence of trials as one per iteration, in fewer iterations of the loop.
+        i, k_out, accepted = carry
+        uniforms = jax.random.uniform(jax.random.fold_in(key, i), (2 * trials, *prob.shape), dtype=dtype)
+        for j in range(trials):
+            accept, k = trial(uniforms[j], uniforms[trials + j])
+            accept = ~accepted & accept
+            k_out, accepted = jnp.where(accept, k, k_out), accepted | accept
+        return i + 1, k_out, accepted
 
     def cond(carry):
         return ~jnp.all(carry[2])
@@ -197,7 +212,9 @@ def _binomial_btrs(key, count, prob, active):
     return jax.lax.while_loop(cond, body, init)[1]
 
 
-def binomial(key: PRNGKeyArray, count: Float[Array, "..."], prob: Float[Array, "..."]) -> Float[Array, "..."]:
+def binomial(
+    key: PRNGKeyArray, count: Float[Array, "..."], prob: Float[Array, "..."], *, trials: int = 1
+) -> Float[Array, "..."]:
     """Binomial(count, prob) draws, exact in distribution for counts up to ``2^24``.
 
     Uses CDF inversion (one uniform per draw) where ``count * min(p, 1 - p) <= 10`` and
@@ -213,6 +230,9 @@ def binomial(key: PRNGKeyArray, count: Float[Array, "..."], prob: Float[Array, "
     - `count`: number of trials, integer-valued, ``0 <= count <= 2^24`` (may be traced;
       any dtype, converted to ``prob``'s).
     - `prob`: success probability in ``[0, 1]``, broadcast against ``count``.
+    - `trials`: BTRS proposals per lane in each iteration of its rejection loop (static,
+      ``>= 1``). More trials mean fewer iterations, each a little slower, and a longer
+      compilation; the law is the same, the random stream is not.
 
     **Returns:**
 
@@ -245,7 +265,9 @@ def binomial(key: PRNGKeyArray, count: Float[Array, "..."], prob: Float[Array, "
     k_inversion = _binomial_inversion(
         key_inversion, jnp.where(use_inversion, count, 0), jnp.where(use_inversion, q, 0.5)
     )
-    k_btrs = _binomial_btrs(key_btrs, jnp.where(use_btrs, count, 1e4), jnp.where(use_btrs, q, 0.5), use_btrs)
+    k_btrs = _binomial_btrs(
+        key_btrs, jnp.where(use_btrs, count, 1e4), jnp.where(use_btrs, q, 0.5), use_btrs, trials
+    )
     k = jnp.where(use_btrs, k_btrs, jnp.where(use_inversion, k_inversion, 0))
     k = jnp.where(flip, count - k, k)
     return jnp.where(bad, jnp.nan, k)
@@ -288,7 +310,7 @@ def multinomial(key: PRNGKeyArray, count: Int[Array, ""], probs: Float[Array, " 
 
     def step(remaining, xs):
         r, k = xs
-        drawn = binomial(k, remaining, r)
+        drawn = binomial(k, remaining, r, trials=MULTINOMIAL_TRIALS)
         return remaining - drawn, drawn
 
     _, counts = jax.lax.scan(step, jnp.asarray(count).astype(probs.dtype), (ratio, keys))
