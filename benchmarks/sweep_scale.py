@@ -27,7 +27,9 @@ def main() -> None:
     parser.add_argument("--config", default=str(Path(__file__).parent.parent / "examples" / "gaussian_real_fractions.toml"))
     parser.add_argument("--seeds", type=int, help="override the configuration's seeds")
     parser.add_argument("--out", help="write the results as JSON here")
+    parser.add_argument("--cpu-devices", type=int, help="CPU devices (default: one per core)")
     args = parser.parse_args()
+    jc.use_cpu_cores(args.cpu_devices)
     config = _config.load(args.config)
     arguments = config.sweep_arguments()
     if args.seeds:

@@ -31,8 +31,8 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
     XLA's CPU backend otherwise runs a chunk as one program whose every operation is split
     over a thread pool; a generation of a few thousand lanes is too small for that, and
     the threads spend their time handing work over. On this project's 2-core machine the
-    1-D Gaussian exact loop (2,000 seeds, 100 generations) took 42-61 ms that way, 33 ms on
-    one core alone, and 25 ms with two CPU devices. :func:`jcollapse.simulate` and
+    1-D Gaussian exact loop (W1: 2,000 seeds, 100 generations) took 38.5 ms on one CPU
+    device and 21.6 ms on two (``make bench``, 2026-11-24). :func:`jcollapse.simulate` and
     :func:`jcollapse.sweep` split every chunk over the local devices, each running the
     same single-device program, so results are bitwise the same on any device count; each
     device compiles its own copy once.
