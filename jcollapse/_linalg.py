@@ -30,7 +30,7 @@ def cholesky(a: Float[Array, "dim dim"]) -> Float[Array, "dim dim"]:
     ```
     """
     if _is_scalar_matrix(a):
-        return jnp.where(a > 0, jnp.sqrt(jnp.where(a > 0, a, 1)), jnp.nan)
+        return jnp.where(a > 0, jnp.sqrt(a), jnp.nan)
     return jnp.linalg.cholesky(a)
 
 

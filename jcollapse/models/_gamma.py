@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._special import log1pmx
+from ._special import as_float, log1pmx
 
 #: Candidates per variate drawn before the fallback loop.
 CANDIDATES = 2
@@ -104,9 +104,7 @@ def gamma(key: PRNGKeyArray, shape: Float[Array, "..."]) -> Float[Array, "..."]:
 
     ```
     """
-    alpha = jnp.asarray(shape)
-    if not jnp.issubdtype(alpha.dtype, jnp.floating):
-        alpha = alpha.astype(jnp.zeros(()).dtype)
+    alpha = as_float(shape)
     valid = jnp.isfinite(alpha) & (alpha > 0)
     alpha = jnp.where(valid, alpha, 1)
     boost = alpha < 1

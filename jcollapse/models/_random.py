@@ -14,7 +14,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._reduce import matmul
 from ._gamma import chi_square, gamma
-from ._special import log1pmx
+from ._special import as_float, log1pmx
 
 
 def standard_wishart_factor(
@@ -248,9 +248,7 @@ def binomial(
 
     ```
     """
-    prob = jnp.asarray(prob)
-    if not jnp.issubdtype(prob.dtype, jnp.floating):
-        prob = prob.astype(jnp.zeros(()).dtype)
+    prob = as_float(prob)
     count = jnp.asarray(count).astype(prob.dtype)
     shape = jnp.broadcast_shapes(count.shape, prob.shape)
     count = jnp.broadcast_to(count, shape)

@@ -1,4 +1,4 @@
-"""Special functions the samplers share."""
+"""Special functions and argument handling the samplers share."""
 
 from __future__ import annotations
 
@@ -38,3 +38,16 @@ def log1pmx(x: Float[Array, "..."]) -> Float[Array, "..."]:
     near = -xs * xs / (2 + xs) + 2 * z * z2 * series
     far = jnp.log1p(jnp.where(small, 0, x)) - x
     return jnp.where(small, near, far)
+
+
+def as_float(x) -> Array:
+    """``x`` as a JAX array, converted to the default float dtype unless it is already a float.
+
+    ```python
+    >>> as_float(3).dtype, as_float(jnp.float32(2.5)).dtype
+    (dtype('float32'), dtype('float32'))
+
+    ```
+    """
+    x = jnp.asarray(x)
+    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(jnp.zeros(()).dtype)
