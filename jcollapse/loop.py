@@ -15,6 +15,9 @@ from .pools import POOL_NAMES
 
 #: Largest per-generation sample size: counts are carried as float32, exact up to 2**24.
 MAX_SAMPLE_SIZE = 2**24
+#: Most generations a loop may run: generation keys fold ``4 t + stream`` into the seed's
+#: key (:mod:`jcollapse.rollout`), which must stay an int32 and below the probes' stream.
+MAX_GENERATIONS = 2**24
 
 PATHS = ("auto", "exact", "raw")
 
@@ -61,7 +64,8 @@ class Loop(eqx.Module):
     **Arguments:**
 
     - `model`: a model family, e.g. ``jc.models.Gaussian(dim=1)``.
-    - `generations`: ``G >= 0``; the loop has ``G + 1`` fitted generations.
+    - `generations`: ``0 <= G <= 2**24`` (:data:`MAX_GENERATIONS`); the loop has ``G + 1``
+      fitted generations.
     - `real_fraction`: ``a_t`` in ``[0, 1]``: a number, a :mod:`jcollapse.schedules`
       schedule, or an array of length ``G + 1``. ``a_0`` is ignored: generation 0 is real.
     - `sample_size`: ``n_t``: a number, schedule or array; non-integers are rounded to the
@@ -177,10 +181,11 @@ class Loop(eqx.Module):
 
 
 def _check_generations(generations) -> int:
+    allowed = f"an integer in [0, {MAX_GENERATIONS}]"
     if isinstance(generations, bool) or not isinstance(generations, (int, np.integer)):
-        raise ValueError(f"generations must be an integer >= 0; got {generations!r}")
-    if generations < 0:
-        raise ValueError(f"generations must be an integer >= 0; got {generations}")
+        raise ValueError(f"generations must be {allowed}; got {generations!r}")
+    if not 0 <= generations <= MAX_GENERATIONS:
+        raise ValueError(f"generations must be {allowed}; got {generations}")
     return int(generations)
 
 

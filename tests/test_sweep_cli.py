@@ -51,7 +51,7 @@ def test_examples_are_valid_configurations():
         (lambda t: t.replace("exponent = 0.0", "slope = 0.0"), r"\[loop\] sample_size: a power schedule takes scale, exponent, offset"),
         (lambda t: t.replace("real_fraction = [0.2, 0.6]", "real_fraction = 0.2"), r"\[grid\] real_fraction must be a list"),
         (lambda t: t.replace("[loop]", "[loop\n"), "not valid TOML"),
-        (lambda t: t.replace("generations = 6", "generations = -1"), r"\[loop\] generations must be an integer >= 0"),
+        (lambda t: t.replace("generations = 6", "generations = -1"), r"\[loop\] generations must be an integer in \[0, 16777216\]"),
     ],
 )
 def test_bad_configurations_name_the_key_and_write_nothing(edit, match, tmp_path, capsys):
