@@ -17,7 +17,8 @@ timings of the same run. Workloads:
 - **W2**: the same at n = 2,000, 50 generations, 1,000 seeds.
 - **Random-number floor**: ``jax.random.normal`` drawing exactly as many normals as the
   raw path's W1 run, in the same lanes and on the same devices; the raw path's
-  throughput as a fraction of it, the two timed in turn (six rounds).
+  throughput as a fraction of it, the two timed in turn (twice the rounds of the other
+  timings: six in a full run, two with ``--quick``).
 - **Categorical K = 50**: the exact path's time per generation for n = 10^2 ... 10^6,
   the sizes timed in turn.
 - **LinearRegression d = 100**: exact and raw paths, n = 200.
