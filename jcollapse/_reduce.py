@@ -4,7 +4,8 @@ XLA's CPU backend picks a different summation order for ``jnp.sum`` depending on
 lanes a vmapped reduction has (we measured bitwise differences between batch sizes 1-33
 and larger ones). A seed's trajectory must not depend on how many seeds run beside it, so
 every sum over samples goes through :func:`pairwise_sum`: a fixed binary tree of
-element-wise additions, which XLA evaluates identically in every lane.
+element-wise additions, which XLA evaluates identically in every lane. Sums of 0/1 sample
+weights are exact in any order and use XLA's own reduction (:func:`count_ones`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,41 @@ def pairwise_sum(x: Array) -> Array:
             end -= size
             total = piece if total is None else total + piece
     return jnp.zeros(x.shape[1:], x.dtype) if total is None else total
+
+
+def count_ones(mask: Array) -> Array:
+    """Sum over the leading axis of a 0/1 float array, such as the engine's sample weights.
+
+    Every partial sum of 0/1 values is an integer no larger than ``n``; below ``2**24``
+    in float32 (``2**53`` in float64) each addition is exact, so every summation order
+    gives the same bits. XLA's own reduction is then as independent of the vmap batch size
+    as :func:`pairwise_sum`, and cheaper: it fuses with the mask's producer instead of
+    reading it back through a tree. On W1's raw path (n = 100) the Gaussian's count took
+    4 tree fusions per generation; without them the raw path gained 0.8 to 5.7 points of
+    the random-number floor's throughput (median 2.6, eleven readings, each timed in turn
+    with the floor and the tree-count program).
+
+    For other values the result is still their sum, but its last bits may depend on the
+    batch size; longer axes fall back to :func:`pairwise_sum`.
+
+    **Arguments:**
+
+    - `mask`: array of shape `[n, ...]` holding zeros and ones.
+
+    **Returns:**
+
+    The number of ones along axis 0, shape `mask.shape[1:]`, in `mask`'s dtype.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> float(count_ones(jnp.array([1.0, 0.0, 1.0, 1.0])))
+    3.0
+
+    ```
+    """
+    if mask.shape[0] > 2 ** (jnp.finfo(mask.dtype).nmant + 1):
+        return pairwise_sum(mask)
+    return jnp.sum(mask, axis=0)
 
 
 def _tree_sum(x: Array) -> Array:

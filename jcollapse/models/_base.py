@@ -5,7 +5,8 @@ choices). Its parameters are a separate pytree made by :meth:`AbstractModel.para
 engine meets a model only through these signatures:
 
 - ``sample(key, params, n) -> data``: ``n`` i.i.d. samples (``n`` static);
-- ``statistics(data, weights) -> stats``: weighted sufficient statistics of raw data;
+- ``statistics(data, weights) -> stats``: weighted sufficient statistics of raw data
+  (the engine's weights are 0/1 slot masks, whose sums are exact in any order);
 - ``fit(stats, truth) -> params``: the estimator (``truth`` supplies the fields that are
   known rather than estimated, e.g. :class:`GaussianMean`'s covariance);
 - ``metrics(params, truth) -> dict``: scalar errors against the truth;
@@ -64,7 +65,11 @@ class AbstractModel(eqx.Module):
 
     @abc.abstractmethod
     def statistics(self, data: Data, weights: Float[Array, " n"]) -> AbstractStatistics:
-        """Weighted sufficient statistics of ``data``; zero weights drop samples."""
+        """Weighted sufficient statistics of ``data``; zero weights drop samples.
+
+        The engine passes 0/1 weights; a seed's statistics are then bitwise the same
+        whatever the vmap batch size (:mod:`jcollapse._reduce`).
+        """
 
     @abc.abstractmethod
     def fit(self, stats: AbstractStatistics, truth: Params) -> Params:

@@ -12,7 +12,7 @@ from typing import Optional
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._reduce import pairwise_sum
+from .._reduce import count_ones, pairwise_sum
 from ._base import AbstractStatistics
 
 
@@ -64,7 +64,7 @@ class MomentStatistics(AbstractStatistics):
 
         ```
         """
-        count = pairwise_sum(weights)
+        count = count_ones(weights)
         mean = safe_divide(pairwise_sum(weights[:, None] * x), count)
         if not scatter:
             return cls(count, mean)

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .._linalg import eigh
-from .._reduce import matmul, pairwise_sum
+from .._reduce import count_ones, matmul, pairwise_sum
 from ._base import AbstractExactModel, AbstractStatistics
 from ._random import standard_wishart_factor
 from ._validation import as_finite_array, psd_factor, to_device
@@ -274,8 +274,8 @@ class LinearRegression(AbstractExactModel):
         x, y = data
         weighted = weights[:, None] * x
         return RegressionStatistics(
-            count=pairwise_sum(weights),
-            rows=pairwise_sum((weights > 0).astype(x.dtype)),
+            count=count_ones(weights),
+            rows=count_ones((weights > 0).astype(x.dtype)),
             gram=matmul(weighted.T, x),
             moment=matmul(weighted.T, y),
         )
