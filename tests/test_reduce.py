@@ -1,8 +1,9 @@
 """The reductions over samples give bits that do not depend on the vmap batch size.
 
-A seed's trajectory must be the same whatever the number of seeds beside it, so every sum
-over samples in jcollapse._reduce is checked here lane by lane against the full batch,
-at the batch sizes where XLA CPU's own reductions are known to change their order.
+A seed's trajectory must be the same whatever the number of seeds beside it. The sums over
+samples (pairwise_sum, count_ones) are checked here lane by lane against the full batch, at
+the batch sizes where XLA CPU's own reductions are known to change their order; matmul is
+checked through the engine, in test_invariance.
 """
 
 import jax
