@@ -261,9 +261,14 @@ class Categorical(AbstractExactModel):
         fit, true = params.probs, truth.probs
         diff = fit - true
         live = true > 0
-        ratio_minus_one = jnp.where(live, diff / jnp.where(live, true, 1), 0)
-        kl_terms = jnp.where(live, -true * log1pmx(ratio_minus_one), fit)
         present = fit > 0
+        # x = -1 exactly for a lost category (KL = +inf) and x > -1 for a present one, even
+        # where XLA's quotient is not correctly rounded (see _special.safe_divide): below -1,
+        # log1pmx is NaN.
+        ratio_minus_one = jnp.where(live, diff / jnp.where(live, true, 1), 0)
+        above_minus_one = jnp.nextafter(jnp.asarray(-1, fit.dtype), jnp.asarray(0, fit.dtype))
+        ratio_minus_one = jnp.where(present, jnp.maximum(ratio_minus_one, above_minus_one), -1)
+        kl_terms = jnp.where(live, -true * log1pmx(ratio_minus_one), fit)
         plogp = jnp.where(present, fit * jnp.log(jnp.where(present, fit, 1)), 0)
         return {
             "param_sq_error": pairwise_sum(diff * diff),

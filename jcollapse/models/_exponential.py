@@ -28,7 +28,8 @@ from jaxtyping import Array, Bool, Float, PRNGKeyArray
 from .._reduce import pairwise_sum
 from ._base import AbstractMeanFamily, Params
 from ._gaussian import _squared_distance
-from ._moments import MomentStatistics, safe_divide
+from ._moments import MomentStatistics
+from ._special import safe_divide
 from ._random import binomial, poisson
 from ._validation import as_finite_array, to_device
 

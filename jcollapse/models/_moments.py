@@ -14,27 +14,7 @@ from jaxtyping import Array, Float
 
 from .._reduce import count_ones, pairwise_sum
 from ._base import AbstractStatistics
-
-
-def safe_divide(numerator: Array, denominator: Array) -> Array:
-    """``numerator / denominator`` where the denominator is positive, else zero; exactly 1
-    where the two are equal.
-
-    XLA rewrites a division by a broadcast scalar into a multiplication by its reciprocal,
-    so ``n / n`` can come out one ulp below 1 (measured in float32: ``110 * (1/110)``). A
-    Bernoulli fit of ``n`` ones must be exactly 1, an absorbing state, so the identity is
-    kept exact.
-
-    ```python
-    >>> import jax.numpy as jnp
-    >>> safe_divide(jnp.array([110.0, 0.0, 3.0]), jnp.array([110.0, 0.0, 4.0]))
-    Array([1.  , 0.  , 0.75], dtype=float32)
-
-    ```
-    """
-    positive = denominator > 0
-    quotient = jnp.where(numerator == denominator, 1, numerator / jnp.where(positive, denominator, 1))
-    return jnp.where(positive, quotient, 0)
+from ._special import safe_divide
 
 
 class MomentStatistics(AbstractStatistics):

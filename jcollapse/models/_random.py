@@ -14,7 +14,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .._reduce import matmul
 from ._gamma import chi_square, gamma
-from ._special import as_float, log1pmx
+from ._special import as_float, log1pmx, safe_divide
 
 
 def standard_wishart_factor(
@@ -302,8 +302,8 @@ def multinomial(key: PRNGKeyArray, count: Int[Array, ""], probs: Float[Array, " 
     """
     zero = jnp.zeros((), probs.dtype)
     _, suffix = jax.lax.scan(lambda s, p: (s + p, s + p), zero, probs, reverse=True)
-    positive = suffix > 0
-    ratio = jnp.where(positive, probs / jnp.where(positive, suffix, 1), 0)
+    # Exactly 1 where nothing is left after k, never above 1 (see safe_divide).
+    ratio = jnp.minimum(safe_divide(probs, suffix), 1)
     keys = jax.random.split(key, probs.shape[0])
 
     def step(remaining, xs):

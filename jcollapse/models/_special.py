@@ -51,3 +51,35 @@ def as_float(x) -> Array:
     """
     x = jnp.asarray(x)
     return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(jnp.zeros(()).dtype)
+
+
+def safe_divide(numerator: Array, denominator: Array) -> Array:
+    """``numerator / denominator`` where the denominator is positive, else zero; exactly 1
+    where the two are equal.
+
+    XLA does not promise a correctly rounded quotient. On the CPU it rewrites a division
+    by a broadcast scalar into a multiplication by its reciprocal, so ``n / n`` can come
+    out one ulp below 1 (measured in float32: ``110 * (1/110)``); on an H100 GPU
+    (jax 0.11.2) the vmapped multinomial's last ratio ``p / p`` was not exactly 1, and its
+    counts came out NaN.
+    Identities that samplers and fits rely on (a Bernoulli fit of ``n`` ones is exactly 1,
+    an absorbing state; a binomial probability ``p_k / S_k`` is at most 1) are kept exact.
+
+    **Arguments:**
+
+    - `numerator`, `denominator`: arrays of the same float dtype (broadcast together).
+
+    **Returns:**
+
+    The quotient, broadcast shape.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> safe_divide(jnp.array([110.0, 0.0, 3.0]), jnp.array([110.0, 0.0, 4.0]))
+    Array([1.  , 0.  , 0.75], dtype=float32)
+
+    ```
+    """
+    positive = denominator > 0
+    quotient = jnp.where(numerator == denominator, 1, numerator / jnp.where(positive, denominator, 1))
+    return jnp.where(positive, quotient, 0)
