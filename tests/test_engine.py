@@ -66,7 +66,10 @@ def test_scan_matches_python_loop(name):
     metrics, status = python_loop(loop, truth, KEY, SEEDS)
     assert metrics.keys() == run.metrics.keys()
     for metric in metrics:
-        if metric != "w2_sq":  # generation 0's fit has no merge to contract; see the docstring
+        # Generation 0's fit has no merge to contract on the CPU; see the docstring. XLA GPU
+        # fuses it differently in the two programs (measured on an H100, jax 0.11.2: 1 ulp
+        # at generation 0 in the Gaussian accumulate/split case), so there the tolerance applies.
+        if metric != "w2_sq" and jax.default_backend() == "cpu":
             np.testing.assert_array_equal(run.metrics[metric][:, 0], metrics[metric][:, 0])
         np.testing.assert_allclose(run.metrics[metric], metrics[metric], rtol=RTOL, atol=ATOL, err_msg=metric)
     np.testing.assert_array_equal(run.status, status)

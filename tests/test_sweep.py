@@ -31,10 +31,18 @@ def _quiet(**kwargs):
     return dict(key=jax.random.key(0), progress=False, **kwargs)
 
 
+def on_cpu():
+    """Run on a CPU device whatever accelerator the machine has: the tests that compare
+    with :func:`reference` run their jobs on CPU devices (:func:`_python`), and results
+    are bitwise the same only on one platform."""
+    return jax.default_device(jax.devices("cpu")[0])
+
+
 @pytest.fixture(scope="module")
 def reference():
-    """The job of tests/_sweep_job.py, run here, plainly."""
-    return jc.sweep(**_sweep_job.job())
+    """The job of tests/_sweep_job.py, run here, plainly (on a CPU device, :func:`on_cpu`)."""
+    with on_cpu():
+        return jc.sweep(**_sweep_job.job())
 
 
 # ----------------------------------------------------------------------------- errors
@@ -182,7 +190,8 @@ def test_progress_bar_reports_seeds_per_second(capsys):
 
 def test_out_is_written_read_back_and_guarded(reference, tmp_path):
     job = _sweep_job.job()
-    ds = jc.sweep(**job, out=tmp_path)
+    with on_cpu():
+        ds = jc.sweep(**job, out=tmp_path)
     xr.testing.assert_identical(ds, reference)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.nc"]
     xr.testing.assert_identical(xr.load_dataset(tmp_path / "sweep.nc"), reference)
@@ -192,7 +201,9 @@ def test_out_is_written_read_back_and_guarded(reference, tmp_path):
 
 
 def _python(*args, env=None, **kwargs):
-    return subprocess.Popen([sys.executable, str(JOB), *map(str, args)], env={**os.environ, **(env or {})},
+    """The job in a fresh process on CPU devices (see :func:`on_cpu`)."""
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", **(env or {})}
+    return subprocess.Popen([sys.executable, str(JOB), *map(str, args)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
@@ -208,7 +219,8 @@ def test_a_sweep_killed_and_resumed_equals_an_uninterrupted_one(reference, tmp_p
     assert 1 <= len(state["groups"][0].done) < chunks, "the kill must land mid-run"
     assert not (tmp_path / "sweep.nc").exists()
     assert not list(tmp_path.glob("**/*.partial"))
-    resumed = jc.sweep(**_sweep_job.job(), out=tmp_path)
+    with on_cpu():
+        resumed = jc.sweep(**_sweep_job.job(), out=tmp_path)
     xr.testing.assert_identical(resumed, reference)
     assert not (tmp_path / ".checkpoint").exists()
 
