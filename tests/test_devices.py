@@ -43,3 +43,24 @@ def test_programs_with_lapack_kernels_are_run_one_device_at_a_time():
     without = _chunk_signature(gaussian1, gaussian1.params(mean=0.0, cov=[[1.0]]))
     assert _calls_host_kernels(*with_lapack)
     assert not _calls_host_kernels(*without)
+
+
+@pytest.mark.parametrize(
+    "backend, path, n, seeds, lanes",
+    [
+        ("cpu", "exact", 100, 10**6, 4096),
+        ("cpu", "raw", 100, 10**6, 4096),
+        ("cpu", "exact", 100, 10, 16),  # a power of two at least as large as the run
+        ("gpu", "exact", 100, 10**6, 65536),  # an accelerator's chunks fill it
+        ("gpu", "raw", 100, 10**6, 65536),  # 256 MiB of raw samples allow 83,886 lanes
+        ("gpu", "raw", 2000, 10**6, 4096),  # ... and 4,194 at n = 2,000 (kept for the GPU's cache)
+    ],
+)
+def test_default_chunks_are_larger_on_an_accelerator(monkeypatch, backend, path, n, seeds, lanes):
+    from jcollapse.simulate import default_chunk_size
+
+    model = jc.models.Gaussian(dim=1)
+    plan = jc.Loop(model, generations=10, sample_size=n, path=path).plan()
+    truth = model.params(mean=0.0, cov=[[1.0]])
+    monkeypatch.setattr(jax, "default_backend", lambda: backend)
+    assert default_chunk_size(plan, truth, seeds) == lanes

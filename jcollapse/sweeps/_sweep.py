@@ -120,7 +120,8 @@ def sweep(
     - `seeds`: seeds per point, ``>= 1``.
     - `key`: ``jax.random.key(seed)`` (required).
     - `chunk_size`: seeds per compiled batch (default: as many as fit a 256 MiB budget
-      with all of a group's points, at most 4096), rounded up to a multiple of the
+      with all of a group's points, at most 4096, on the CPU; see
+      :func:`jcollapse.simulate.default_chunk_size`), rounded up to a multiple of the
       local device count. The statistics depend on it only in the last float64 bits.
     - `out`: a directory. The result is written there as ``sweep.nc`` (netCDF); each
       finished chunk is checkpointed atomically in ``out/.checkpoint``, and a rerun
