@@ -60,10 +60,10 @@ def _simulate(loop, truth, seeds):
     return lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
 
 
-def gaussian_workload(name: str, seeds: int, generations: int, n: int, repeats: int) -> dict:
-    """W1/W2: jcollapse's three paths against the two NumPy baselines."""
+def gaussian_workload(name: str, seeds: int, generations: int, n: int, repeats: int, baselines: bool = True) -> dict:
+    """W1/W2: jcollapse's three paths against (unless ``baselines`` is false) the two NumPy baselines."""
     return dict(workload=name, seeds=seeds, generations=generations, n=n,
-                seconds=measure(seeds, generations, n, repeats), seed_generations=seeds * (generations + 1))
+                seconds=measure(seeds, generations, n, repeats, baselines), seed_generations=seeds * (generations + 1))
 
 
 def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dict:
@@ -88,8 +88,21 @@ def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dic
     key = jax.random.key(0)
     floor = lambda: [jax.device_get(run_sharded(draw, (key,), c)) for c in chunks]
     times = interleaved_best({"floor": floor, "raw": _simulate(loop, unit_gaussian(), seeds)}, repeats)
-    return dict(seconds=times["floor"], raw_seconds=times["raw"], normals=seeds * (generations + 1) * n,
+    return dict(seeds=seeds, seconds=times["floor"], raw_seconds=times["raw"], normals=seeds * (generations + 1) * n,
                 raw_fraction=times["floor"] / times["raw"])
+
+
+def accelerator_limits(repeats: int) -> dict:
+    """The device's two ceilings, for the raw path to be read against: ``jax.random.normal``
+    drawing (and summing) 2^28 normals in one call, and a copy of a 1 GiB float32 array
+    (bytes read plus bytes written)."""
+    size = 2**28
+    x = jax.random.normal(jax.random.key(1), (size,))
+    copy = jax.jit(lambda a: a * 1.0001)
+    draw = jax.jit(lambda key: jax.random.normal(key, (size,)).sum())
+    times = interleaved_best({"copy": lambda: copy(x).block_until_ready(),
+                              "draw": lambda: draw(jax.random.key(2)).block_until_ready()}, repeats)
+    return dict(copy_bytes_per_second=2 * x.nbytes / times["copy"], normals_per_second=size / times["draw"])
 
 
 def exact_on_one_device(seeds: int, generations: int, n: int, repeats: int) -> float:
@@ -124,19 +137,22 @@ def regression(seeds: int, generations: int, repeats: int) -> dict:
 
 SWEEP_CHILD = """
 import json, sys, time, jax, jcollapse as jc
+from jcollapse.simulate import MAX_ACCELERATOR_CHUNK, MAX_DEFAULT_CHUNK
 seeds, generations = int(sys.argv[1]), int(sys.argv[2])
 jc.use_cpu_cores(int(sys.argv[3]))
+largest = MAX_DEFAULT_CHUNK if jax.default_backend() == "cpu" else MAX_ACCELERATOR_CHUNK
 model = jc.models.Gaussian(dim=1)
 loop = jc.Loop(model, generations=generations, sample_size=100)
 truth = model.params(mean=0.0, cov=[[1.0]])
 args = dict(grid={"real_fraction": [0.1, 0.5]}, key=jax.random.key(0), progress=False)
-jc.sweep(loop, truth, seeds=min(seeds, 4096), **args)   # compile (from 4096 seeds on, chunks are the same)
+jc.sweep(loop, truth, seeds=min(seeds, largest), **args)  # compile (from the largest chunk on, chunks are the same)
 start = time.perf_counter()
 jc.sweep(loop, truth, seeds=seeds, **args)
 seconds = time.perf_counter() - start
 # VmHWM, not getrusage: ru_maxrss survives fork and exec, so a child reports its parent's peak.
 peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(json.dumps(dict(seconds=seconds, peak_mib=peak_kib / 1024)))
+device = jax.devices()[0].memory_stats() or {}  # None on the CPU
+print(json.dumps(dict(seconds=seconds, peak_mib=peak_kib / 1024, device_peak_mib=device.get("peak_bytes_in_use", 0) / 2**20)))
 """
 
 
@@ -183,6 +199,18 @@ def markdown(results: dict) -> str:
     floor = results["random_floor"]
     lines += [f"**Random-number floor** (W1's {floor['normals']:,} normals): {floor['seconds']:.4f} s; the raw path, "
               f"timed in turn with it, {floor['raw_seconds']:.4f} s: {floor['raw_fraction']:.2f} of its throughput.", ""]
+    if "accelerator" in results:
+        acc = results["accelerator"]
+        lim, fl, big = acc["limits"], acc["floor"], acc["w1"]
+        lines += [f"**Accelerator limits**: `jax.random.normal` {lim['normals_per_second']:.3g} normals/s in one call; "
+                  f"a device copy {lim['copy_bytes_per_second'] / 1e9:,.0f} GB/s (read + write).", "",
+                  f"**W1 at {fl['seeds']:,} seeds**: floor {fl['seconds']:.4f} s "
+                  f"({fl['normals'] / fl['seconds']:.3g} normals/s), raw path {fl['raw_seconds']:.4f} s: "
+                  f"{fl['raw_fraction']:.2f} of the floor's throughput.", "",
+                  f"**W1 at {big['seeds']:,} seeds** (n = {big['n']}, {big['generations']} generations):", "",
+                  "| implementation | seconds | seed-generations/s |", "| --- | ---: | ---: |"]
+        lines += [f"| {name} | {sec:.4f} | {big['seed_generations'] / sec:,.0f} |" for name, sec in big["seconds"].items()]
+        lines.append("")
     lines += ["**Categorical K = 50**, exact path, time per generation:", "",
               "| n | seconds | per generation (ms) |", "| ---: | ---: | ---: |"]
     lines += [f"| {r['n']:,} | {r['seconds']:.4f} | {1e3 * r['per_generation']:.3f} |" for r in results["categorical"]]
@@ -191,10 +219,12 @@ def markdown(results: dict) -> str:
     reg = results["regression"]
     lines += [f"**LinearRegression d = 100**, n = 200, {reg['seeds']} seeds x {reg['generations']} generations: "
               f"exact {reg['seconds']['exact']:.3f} s, raw {reg['seconds']['raw']:.3f} s.", ""]
+    device_memory = results["platform"] != "cpu"
     lines += ["**Sweep scaling** (2 real fractions, Gaussian, fresh process per size):", "",
-              "| seeds | seconds | seed-generations/s | peak RSS (MiB) |", "| ---: | ---: | ---: | ---: |"]
+              "| seeds | seconds | seed-generations/s | peak RSS (MiB) |" + (" peak device memory (MiB) |" if device_memory else ""),
+              "| ---: | ---: | ---: | ---: |" + (" ---: |" if device_memory else "")]
     lines += [f"| {r['seeds']:,} | {r['seconds']:.3f} | {r['seed_generations_per_second']:,.0f} | {r['peak_mib']:.0f} |"
-              for r in results["sweep"]]
+              + (f" {r['device_peak_mib']:.0f} |" if device_memory else "") for r in results["sweep"]]
     c = results["compilation"]
     lines += ["", f"**Compilation**: a sweep over {c['real_fractions']} real fractions ran {c['large_compiles']} "
               f"XLA compilation(s) over 0.05 s on {c['devices']} device(s) (one program, compiled once per device; "
@@ -223,6 +253,13 @@ def main() -> None:
         results["gaussian"][0]["seconds"]["jcollapse exact, 1 CPU device"] = one
     stage("random-number floor")
     results["random_floor"] = raw_against_floor(*w1, 2 * repeats)
+    if results["platform"] != "cpu":
+        stage("accelerator: limits, 65,536 and 262,144 seeds")
+        seeds = 2**12 if q else 2**16
+        results["accelerator"] = dict(
+            limits=accelerator_limits(2 * repeats),
+            floor=raw_against_floor(seeds, w1[1], w1[2], 2 * repeats),
+            w1=gaussian_workload("W1", 4 * seeds, w1[1], w1[2], repeats, baselines=False))
     stage("categorical")
     results["categorical"] = categorical_scaling((100, 10**4) if q else (100, 10**3, 10**4, 10**5, 10**6),
                                                  64 if q else 256, 5 if q else 20, repeats)
