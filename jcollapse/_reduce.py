@@ -10,6 +10,7 @@ weights are exact in any order and use XLA's own reduction (:func:`count_ones`).
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array
 
@@ -93,12 +94,30 @@ def _tree_sum(x: Array) -> Array:
     return x[0]
 
 
+#: Products summed by one tree in :func:`matmul`'s blocked form; the blocks' sums are then
+#: added in order.
+MATMUL_BLOCK = 8
+#: Output entries (rows x columns) from which :func:`matmul` sums in blocks on the CPU.
+MATMUL_BLOCKED_FROM = 256
+
+
 def matmul(a: Array, b: Array) -> Array:
     """``a @ b`` for 1-D or 2-D operands, summed over the contraction axis in a fixed order.
 
     XLA CPU emits a vmapped ``dot`` differently for different batch sizes (we measured
     bitwise differences between chunks of 2, 8, 32 and 64 lanes), so the engine forms the
     products element-wise and sums them in a fixed tree (:func:`_padded_tree_sum`).
+
+    A tree over the whole contraction reads a product tensor of ``rows x k x columns``
+    entries, which on the CPU costs more than the arithmetic once the output is large. There,
+    from :data:`MATMUL_BLOCKED_FROM` output entries on, the contraction is cut into blocks
+    of :data:`MATMUL_BLOCK`, each summed by a tree, and the block sums are added in order
+    by a ``lax.scan`` (:func:`_blocked_sum`). Measured on the CPU, 64 lanes of a 100 x 100
+    Gram matrix over 200 rows: 198 ms by one tree, 22 ms in blocks of 8 (``jnp.dot``: 2.4 ms,
+    with the caveat above); the error against float64 grew from 1.1e-7 to 2.1e-7 of the largest
+    entry. On a GPU or TPU one tree stays (measured on an H100: LinearRegression d = 100 at
+    0.015 s), and below the threshold it is faster (a 3 x 3 output over 1,000 rows: 0.8 ms
+    against 1.4 ms).
 
     ```python
     >>> import jax.numpy as jnp
@@ -111,7 +130,10 @@ def matmul(a: Array, b: Array) -> Array:
     b2 = b if b.ndim == 2 else b[:, None]
     if a2.shape[1] != b2.shape[0]:
         raise ValueError(f"matmul: contraction sizes differ: {a.shape} @ {b.shape}")
-    out = _padded_tree_sum(a2.T[:, :, None] * b2[:, None, :])
+    if jax.default_backend() == "cpu" and a2.shape[0] * b2.shape[1] >= MATMUL_BLOCKED_FROM:
+        out = _blocked_sum(a2, b2)
+    else:
+        out = _padded_tree_sum(a2.T[:, :, None] * b2[:, None, :])
     if a.ndim == 1:
         out = out[0]
     if b.ndim == 1:
@@ -130,6 +152,21 @@ def trace(x: Array) -> Array:
     ```
     """
     return pairwise_sum(jnp.diagonal(x))
+
+
+def _blocked_sum(a: Array, b: Array) -> Array:
+    """``a @ b`` (2-D) as blocks of :data:`MATMUL_BLOCK` products, each block summed by a
+    tree and the block sums added in order; the contraction is zero-padded to whole blocks."""
+    k = a.shape[1]
+    blocks = -(-k // MATMUL_BLOCK)
+    pad = blocks * MATMUL_BLOCK - k
+    if pad:
+        a = jnp.concatenate([a, jnp.zeros((a.shape[0], pad), a.dtype)], axis=1)
+        b = jnp.concatenate([b, jnp.zeros((pad, b.shape[1]), b.dtype)], axis=0)
+    a_blocks = a.T.reshape(blocks, MATMUL_BLOCK, a.shape[0])
+    b_blocks = b.reshape(blocks, MATMUL_BLOCK, b.shape[1])
+    add_block = lambda total, ab: (total + _tree_sum(ab[0][:, :, None] * ab[1][:, None, :]), None)
+    return jax.lax.scan(add_block, jnp.zeros((a.shape[0], b.shape[1]), a.dtype), (a_blocks, b_blocks))[0]
 
 
 def _padded_tree_sum(x: Array) -> Array:
