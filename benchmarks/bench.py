@@ -19,11 +19,15 @@ timings of the same run. Workloads:
   raw path's W1 run, in the same lanes and on the same devices; the raw path's
   throughput as a fraction of it, the two timed in turn (twice the rounds of the other
   timings: six in a full run, two with ``--quick``).
+- **On a GPU or TPU** only: the device's limits (``jax.random.normal`` drawing 2^28 normals
+  in one call, and the copy bandwidth of a 1 GiB array), W1's raw path against its floor at
+  65,536 seeds, and W1 at 262,144 seeds (no NumPy baselines).
 - **Categorical K = 50**: the exact path's time per generation for n = 10^2 ... 10^6,
   the sizes timed in turn.
 - **LinearRegression d = 100**: exact and raw paths, n = 200.
 - **Sweep scaling**: seed-generations per second and peak resident memory (a fresh
-  process per size, its ``VmHWM``) for 10^2 ... 10^6 seeds.
+  process per size, its ``VmHWM``; on an accelerator also its peak device memory) for
+  10^2 ... 10^6 seeds.
 - **Compilation**: compile time of W1's programs, and the number of XLA compilations of
   a sweep over 100 real fractions (``jax.monitoring``).
 """
