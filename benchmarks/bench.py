@@ -141,15 +141,14 @@ def regression(seeds: int, generations: int, repeats: int) -> dict:
 
 SWEEP_CHILD = """
 import json, sys, time, jax, jcollapse as jc
-from jcollapse.simulate import MAX_ACCELERATOR_CHUNK, MAX_DEFAULT_CHUNK
+from jcollapse.simulate import largest_default_chunk
 seeds, generations = int(sys.argv[1]), int(sys.argv[2])
 jc.use_cpu_cores(int(sys.argv[3]))
-largest = MAX_DEFAULT_CHUNK if jax.default_backend() == "cpu" else MAX_ACCELERATOR_CHUNK
 model = jc.models.Gaussian(dim=1)
 loop = jc.Loop(model, generations=generations, sample_size=100)
 truth = model.params(mean=0.0, cov=[[1.0]])
 args = dict(grid={"real_fraction": [0.1, 0.5]}, key=jax.random.key(0), progress=False)
-jc.sweep(loop, truth, seeds=min(seeds, largest), **args)  # compile (from the largest chunk on, chunks are the same)
+jc.sweep(loop, truth, seeds=min(seeds, largest_default_chunk()), **args)  # compile (from the largest chunk on, chunks are the same)
 start = time.perf_counter()
 jc.sweep(loop, truth, seeds=seeds, **args)
 seconds = time.perf_counter() - start

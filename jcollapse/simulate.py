@@ -133,6 +133,20 @@ def _lane_bytes(plan: Plan, truth) -> int:
     return 8 * batch * dim + 2 * buffer
 
 
+def largest_default_chunk() -> int:
+    """The most lanes a default chunk has on this process's backend: :data:`MAX_DEFAULT_CHUNK`
+    on the CPU, :data:`MAX_ACCELERATOR_CHUNK` on a GPU or TPU. From this many seeds on,
+    :func:`default_chunk_size` no longer grows (so a run that large compiles the same chunk).
+
+    ```python
+    >>> largest_default_chunk()   # the tests run on the CPU
+    4096
+
+    ```
+    """
+    return MAX_DEFAULT_CHUNK if jax.default_backend() == "cpu" else MAX_ACCELERATOR_CHUNK
+
+
 def default_chunk_size(plan: Plan, truth, seeds: int, configs: int = 1) -> int:
     """Seeds per compiled chunk: as many as fit :data:`CHUNK_BYTES`, at most 4096, on the
     CPU; on a GPU or TPU at most 65,536, within :data:`ACCELERATOR_CHUNK_BYTES` on the exact
@@ -152,12 +166,10 @@ def default_chunk_size(plan: Plan, truth, seeds: int, configs: int = 1) -> int:
 
     ```
     """
-    if jax.default_backend() == "cpu":
-        budget, most = CHUNK_BYTES, MAX_DEFAULT_CHUNK
-    else:
-        budget, most = (CHUNK_BYTES if plan.path == "raw" else ACCELERATOR_CHUNK_BYTES), MAX_ACCELERATOR_CHUNK
+    on_cpu = jax.default_backend() == "cpu"
+    budget = CHUNK_BYTES if on_cpu or plan.path == "raw" else ACCELERATOR_CHUNK_BYTES
     fits = max(1, budget // (_lane_bytes(plan, truth) * configs))
-    cap = min(fits, most)
+    cap = min(fits, largest_default_chunk())
     lanes = 1 << (seeds - 1).bit_length()
     if lanes > cap:
         lanes = 1 << (cap.bit_length() - 1)
