@@ -275,7 +275,7 @@ def simulate(
     if chunk_size is None:
         chunk_size = default_chunk_size(plan, truth, seeds)
     chunk_size = round_chunk_size(check_count("chunk_size", chunk_size, 1))
-    inputs = jax.tree.map(lambda x: x[None], loop_inputs(loop, plan))
+    inputs = jax.tree.map(lambda x: np.asarray(x)[None], loop_inputs(loop, plan))  # host-side: no compile
     function = compiled_chunk(plan, probe)
     configs = np.zeros(chunk_size, np.int32)
     pieces = []
