@@ -43,22 +43,28 @@ def numpy_vectorised(seeds: int, generations: int, n: int, rng: np.random.Genera
     return variances
 
 
-def interleaved_best(functions: dict, repeats: int) -> dict:
-    """Best wall time of each function over ``repeats`` rounds, every round timing each
-    function once in turn (after one warm-up call each, not counted).
+def interleaved_times(functions: dict, repeats: int) -> dict[str, list[float]]:
+    """Wall times of each function in ``repeats`` rounds, every round timing each function
+    once in turn (after one warm-up call each, not counted).
 
     On a shared VM the machine's speed drifts by tens of percent within a minute; timing
-    the functions of a ratio in turn, not one after the other, keeps the drift out of it.
+    the functions of a ratio in turn, not one after the other, keeps the drift out of it,
+    and round ``i``'s times of two functions give one reading of their ratio.
     """
     for function in functions.values():
         function()
-    best = {name: float("inf") for name in functions}
+    times = {name: [] for name in functions}
     for _ in range(repeats):
         for name, function in functions.items():
             start = time.perf_counter()
             function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def interleaved_best(functions: dict, repeats: int) -> dict:
+    """Best wall time of each function over the rounds of :func:`interleaved_times`."""
+    return {name: min(times) for name, times in interleaved_times(functions, repeats).items()}
 
 
 def best_of(function, repeats: int) -> float:
