@@ -53,11 +53,37 @@ class GenerationInputs(NamedTuple):
     pool_weight: Float[Array, " T"]
 
 
-def loop_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
-    """The loop's schedules as device arrays, with ``a_0`` set so generation 0 is real.
+def host_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
+    """The loop's schedules as NumPy arrays, with ``a_0`` set so generation 0 is real.
 
     ``a_0 = 1`` when real samples are drawn at all, else ``0`` (then generation 0 draws
-    from the previous model, which is the truth at ``t = 0``).
+    from the previous model, which is the truth at ``t = 0``). Built on the host, so a new
+    G compiles nothing (``jnp.asarray`` and ``jnp.arange`` compiled a small program each,
+    about 0.1 s per :func:`jcollapse.simulate` call); callers stack them as they need and
+    pass them to the compiled chunk, which moves them once.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> loop = jc.Loop(jc.models.GaussianMean(dim=1), generations=2, real_fraction=0.5)
+    >>> host_inputs(loop, loop.plan()).real_fraction
+    array([1. , 0.5, 0.5], dtype=float32)
+
+    ```
+    """
+    dtype = jnp.result_type(float)
+    real_fraction = np.array(loop.real_fraction)
+    real_fraction[0] = 1.0 if plan.draw_real else 0.0
+    return GenerationInputs(
+        t=np.arange(loop.generations + 1, dtype=np.int32),
+        real_fraction=real_fraction.astype(dtype),
+        sample_size=np.asarray(loop.sample_size, np.int32),
+        split_real_count=split_real_counts(real_fraction, loop.sample_size).astype(np.int32),
+        pool_weight=np.asarray(loop.pool_weights, dtype),
+    )
+
+
+def loop_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
+    """:func:`host_inputs` as device arrays (one ``device_put``, no compilation).
 
     ```python
     >>> import jcollapse as jc
@@ -67,18 +93,7 @@ def loop_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
 
     ```
     """
-    # Built in NumPy and moved once: device_put compiles nothing, where jnp.asarray and
-    # jnp.arange compile a small program for every new G (about 0.1 s per simulate call).
-    dtype = jnp.result_type(float)
-    real_fraction = np.array(loop.real_fraction)
-    real_fraction[0] = 1.0 if plan.draw_real else 0.0
-    return jax.device_put(GenerationInputs(
-        t=np.arange(loop.generations + 1, dtype=np.int32),
-        real_fraction=real_fraction.astype(dtype),
-        sample_size=np.asarray(loop.sample_size, np.int32),
-        split_real_count=split_real_counts(real_fraction, loop.sample_size).astype(np.int32),
-        pool_weight=np.asarray(loop.pool_weights, dtype),
-    ))
+    return jax.device_put(host_inputs(loop, plan))
 
 
 def _draw_exact(plan: Plan, truth, prev, keys, inputs: GenerationInputs):

@@ -14,7 +14,7 @@ from .loop import Loop, Plan
 from .models._validation import check_count
 from .probes import AbstractProbe
 from ._devices import run_sharded
-from .rollout import loop_inputs, rollout
+from .rollout import host_inputs, rollout
 
 #: Default memory budget of one chunk's working set on the CPU, used to pick ``chunk_size``.
 CHUNK_BYTES = 256 * 2**20
@@ -275,7 +275,7 @@ def simulate(
     if chunk_size is None:
         chunk_size = default_chunk_size(plan, truth, seeds)
     chunk_size = round_chunk_size(check_count("chunk_size", chunk_size, 1))
-    inputs = jax.tree.map(lambda x: np.asarray(x)[None], loop_inputs(loop, plan))  # host-side: no compile
+    inputs = jax.tree.map(lambda x: x[None], host_inputs(loop, plan))
     function = compiled_chunk(plan, probe)
     configs = np.zeros(chunk_size, np.int32)
     pieces = []

@@ -17,7 +17,7 @@ from .._atomic import directory_path
 from ..loop import Loop
 from ..models._validation import check_count
 from ..probes import AbstractProbe
-from ..rollout import loop_inputs
+from ..rollout import host_inputs
 from ..simulate import _check_probe, as_key, compiled_chunk, default_chunk_size, round_chunk_size
 from . import _checkpoint
 from ._dataset import build_dataset
@@ -185,7 +185,7 @@ def sweep(
             raise ValueError(f"out={str(out)!r} already holds the result of a different sweep; choose another out")
         return finished
 
-    inputs = [jax.tree.map(lambda *x: np.stack(x), *(loop_inputs(grid.configs[i].loop, plan) for i in members))
+    inputs = [jax.tree.map(lambda *x: np.stack(x), *(host_inputs(grid.configs[i].loop, plan) for i in members))
               for plan, members in zip(plans, groups)]
     states = [_empty_state(plan, t, x, key, probe) for plan, t, x in zip(plans, truths, inputs)]
     process, processes = jax.process_index(), jax.process_count()
