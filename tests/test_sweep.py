@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 import jcollapse as jc
-from jcollapse.sweeps import MetricState, _checkpoint
+from jcollapse.sweeps import BINS, MetricState, _checkpoint, bin_index, summarise, summarise_chunk
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _sweep_job  # noqa: E402
@@ -119,17 +119,44 @@ def test_quantiles_fall_in_the_histogram_bin_of_the_exact_quantile():
 
 def test_a_metric_with_two_values_has_exact_quantiles():
     state = MetricState.empty((1, 1))
-    state.add(0, np.array([[[0.0], [0.0], [1.0], [1.0], [1.0]]]))
+    state.add(0, summarise(np.array([[[0.0], [0.0], [1.0], [1.0], [1.0]]])))
     summary = state.summary((0.1, 0.5, 0.9))[0, 0]
     np.testing.assert_array_equal(summary[[2, 3, 4, 5, 6]], [0.0, 0.0, 1.0, 1.0, 1.0])
+
+
+def test_chunk_summary_matches_numpy_on_padding_nan_and_infinities():
+    """The device's float64 reduction of a chunk against NumPy on its valid lanes: two
+    configurations (configuration-major lanes), NaN, infinities, zero, values beyond the
+    histogram's range, and padding lanes holding garbage that must not count."""
+    rng = np.random.default_rng(1)
+    values = (rng.lognormal(sigma=3.0, size=(2, 12, 3)) * rng.choice([-1.0, 1.0], size=(2, 12, 3))).astype(np.float32)
+    values[0, 1, 0], values[1, 2, 1], values[0, 3, 2], values[1, 0, 0] = np.nan, np.inf, -np.inf, 0.0
+    values[0, 0, 1], values[1, 4, 2] = 1e-12, 3e12
+    values[:, 10:] = [np.nan, 1e30, -7.0]  # padding lanes
+    status = rng.integers(0, 3, size=(2, 12, 3)).astype(np.uint8)
+    summaries, failed = summarise_chunk({"x": values.reshape(24, 3)}, status.reshape(24, 3), configs=2, valid=10)
+    got, x = summaries["x"], values[:, :10].astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(got.mean, x.mean(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(got.m2, ((x - x.mean(axis=1, keepdims=True)) ** 2).sum(axis=1), rtol=1e-12)
+    np.testing.assert_array_equal(got.minimum, np.nanmin(x, axis=1))
+    np.testing.assert_array_equal(got.maximum, np.nanmax(x, axis=1))
+    index = bin_index(x)
+    histogram = np.zeros((2, 3, BINS), np.int64)
+    for config, lane, generation in zip(*np.nonzero(index >= 0)):
+        histogram[config, generation, index[config, lane, generation]] += 1
+    np.testing.assert_array_equal(got.histogram, histogram)
+    assert got.count == 10 and histogram.sum() == x.size - 1  # the NaN is not counted
+    np.testing.assert_array_equal(failed, (status[:, :10] != 0).sum(axis=1))
 
 
 def test_merging_chunk_states_in_any_split_is_bitwise_the_same():
     values = np.random.default_rng(0).lognormal(size=(9, 2, 64, 5))  # chunks, configs, lanes, generations
     whole, odd, even = (MetricState.empty((2, 5)) for _ in range(3))
     for c, chunk in enumerate(values):
-        whole.add(c, chunk)
-        (odd if c % 2 else even).add(c, chunk)
+        summary = summarise(chunk)
+        whole.add(c, summary)
+        (odd if c % 2 else even).add(c, summary)
     even.merge(odd)
     np.testing.assert_array_equal(even.summary((0.5,)), whole.summary((0.5,)))
     with pytest.raises(ValueError, match="computed twice"):

@@ -3,9 +3,10 @@
 ``jc.sweep`` is :func:`sweep`; the helpers below are its parts, exposed for inspection.
 """
 
+from ._chunk import ChunkSummary, summarise, summarise_chunk
 from ._grid import LOOP_FIELDS, SCHEDULE_FIELDS, Config, Grid, expand
-from ._stats import BINS, BINS_PER_DECADE, DECADES, QUANTILES, MetricState, stat_names
+from ._stats import BINS, BINS_PER_DECADE, DECADES, QUANTILES, MetricState, bin_index, stat_names
 from ._sweep import sweep
 
-__all__ = ["BINS", "BINS_PER_DECADE", "Config", "DECADES", "Grid", "LOOP_FIELDS", "MetricState", "QUANTILES",
-           "SCHEDULE_FIELDS", "expand", "stat_names", "sweep"]
+__all__ = ["BINS", "BINS_PER_DECADE", "ChunkSummary", "Config", "DECADES", "Grid", "LOOP_FIELDS", "MetricState", "QUANTILES",
+           "SCHEDULE_FIELDS", "bin_index", "expand", "stat_names", "summarise", "summarise_chunk", "sweep"]

@@ -1,7 +1,7 @@
 """Statistics over seeds, streamed chunk by chunk, in memory independent of the seed count.
 
-Per chunk, each metric contributes its count, mean and centred sum of squares (float64);
-they are combined in chunk order (Chan et al.'s pairwise update), so the result depends
+Per chunk, each metric contributes its count, mean and centred sum of squares (float64,
+computed on the device: :func:`jcollapse.sweeps.summarise_chunk`); they are combined in chunk order (Chan et al.'s pairwise update), so the result depends
 only on the chunk size, never on which process or which run computed a chunk. Quantiles
 come from a histogram sketch on fixed log-spaced bins: integer counts, summed exactly in
 any order, together with the exact minimum and maximum.
@@ -38,8 +38,18 @@ def stat_names(quantiles) -> tuple[str, ...]:
     return ("mean", "sem", "min", *(f"q{q:g}" for q in quantiles), "max")
 
 
-def bin_index(values: np.ndarray) -> np.ndarray:
+def bin_index(values, xp=np):
     """Each value's histogram bin in ``[0, BINS)``, or -1 for NaN.
+
+    **Arguments:**
+
+    - `values`: an array of numbers, read as float64.
+    - `xp`: the array module, ``numpy`` or ``jax.numpy`` (the latter inside a float64
+      program, see :func:`jcollapse.sweeps.summarise`).
+
+    **Returns:**
+
+    int64 bin indices, the shape of ``values``.
 
     ```python
     >>> bin_index(np.array([0.0, 1.0, -1.0, np.inf, np.nan])).tolist()
@@ -47,17 +57,17 @@ def bin_index(values: np.ndarray) -> np.ndarray:
 
     ```
     """
-    values = np.asarray(values, dtype=np.float64)
+    values = xp.asarray(values, dtype=xp.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        position = np.floor((np.log10(np.abs(values)) + DECADES) * BINS_PER_DECADE)
-    position = np.nan_to_num(position, nan=-1.0, posinf=_SIDE, neginf=-1.0)
+        position = xp.floor((xp.log10(xp.abs(values)) + DECADES) * BINS_PER_DECADE)
+    position = xp.nan_to_num(position, nan=-1.0, posinf=_SIDE, neginf=-1.0)
     small = position < 0  # |x| below 10**-DECADES, zero included
     large = position >= _SIDE
-    k = np.clip(position, 0, _SIDE - 1).astype(np.int64)
-    index = np.where(values > 0, _SIDE + 2 + k, _SIDE - k)
-    index = np.where(small, _SIDE + 1, index)
-    index = np.where(large, np.where(values > 0, BINS - 1, 0), index)
-    return np.where(np.isnan(values), -1, index)
+    k = xp.clip(position, 0, _SIDE - 1).astype(xp.int64)
+    index = xp.where(values > 0, _SIDE + 2 + k, _SIDE - k)
+    index = xp.where(small, _SIDE + 1, index)
+    index = xp.where(large, xp.where(values > 0, BINS - 1, 0), index)
+    return xp.where(xp.isnan(values), -1, index)
 
 
 def _bin_value(index: np.ndarray, fraction: np.ndarray) -> np.ndarray:
@@ -98,27 +108,22 @@ class MetricState:
         """
         return cls({}, np.zeros((*cells, BINS), np.int64), np.full(cells, np.inf), np.full(cells, -np.inf))
 
-    def add(self, chunk: int, values: np.ndarray) -> None:
-        """Fold in chunk ``chunk``'s values, shape ``[configs, lanes, G + 1, ...]`` (valid lanes only).
+    def add(self, chunk: int, summary) -> None:
+        """Fold in chunk ``chunk``'s :class:`~jcollapse.sweeps.ChunkSummary` (see :func:`jcollapse.sweeps.summarise`).
 
         ```python
+        >>> from jcollapse.sweeps import summarise
         >>> state = MetricState.empty((1, 2))
-        >>> state.add(0, np.array([[[1.0, 2.0], [3.0, 4.0]]]))
+        >>> state.add(0, summarise(np.array([[[1.0, 2.0], [3.0, 4.0]]])))
         >>> state.moments[0][1].tolist(), int(state.histogram.sum())
         ([[2.0, 3.0]], 4)
 
         ```
         """
-        values = np.asarray(values, dtype=np.float64)
-        mean = values.mean(axis=1)
-        m2 = ((values - np.expand_dims(mean, 1)) ** 2).sum(axis=1)
-        self.moments[chunk] = (values.shape[1], mean, m2)
-        cells = np.arange(mean.size).reshape(mean.shape[0], 1, *mean.shape[1:])
-        index = bin_index(values)
-        flat = (cells * BINS + index)[index >= 0]
-        self.histogram += np.bincount(flat, minlength=mean.size * BINS).reshape(self.histogram.shape)
-        self.minimum = np.fmin(self.minimum, np.nanmin(values, axis=1, initial=np.inf))
-        self.maximum = np.fmax(self.maximum, np.nanmax(values, axis=1, initial=-np.inf))
+        self.moments[chunk] = (summary.count, summary.mean, summary.m2)
+        self.histogram += summary.histogram
+        self.minimum = np.fmin(self.minimum, summary.minimum)
+        self.maximum = np.fmax(self.maximum, summary.maximum)
 
     def merge(self, other: "MetricState") -> None:
         """Fold in another process's state (disjoint chunks): the union of their seeds."""
@@ -139,8 +144,9 @@ class MetricState:
         (0 and 1, say) has exact quantiles.
 
         ```python
+        >>> from jcollapse.sweeps import summarise
         >>> state = MetricState.empty((1, 1))
-        >>> state.add(0, np.array([[[0.0], [1.0], [1.0]]]))
+        >>> state.add(0, summarise(np.array([[[0.0], [1.0], [1.0]]])))
         >>> state.summary((0.5,)).round(4).tolist()
         [[[0.6667, 0.3333, 0.0, 1.0, 1.0]]]
 

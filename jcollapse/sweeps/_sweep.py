@@ -20,6 +20,7 @@ from ..probes import AbstractProbe
 from ..rollout import host_inputs
 from ..simulate import _check_probe, as_key, compiled_chunk, default_chunk_size, round_chunk_size
 from . import _checkpoint
+from ._chunk import summarise_chunk
 from ._dataset import build_dataset
 from ._describe import describe, fingerprint
 from ._grid import Grid, expand
@@ -99,8 +100,9 @@ def sweep(
     point; points that share a plan (the static structure: model, pool, mixing, path,
     generations, and whether real and synthetic data are drawn at all) run as one
     compiled program, over one flat batch of (point, seed) lanes, so a grid of 100 real fractions in
-    ``(0, 1)`` compiles once. Seeds run in chunks; each chunk's metrics are folded into
-    streaming statistics and dropped, so memory is ``O(points x generations)`` whatever
+    ``(0, 1)`` compiles once. Seeds run in chunks; each chunk's metrics are reduced on the
+    device to per-point statistics (:func:`jcollapse.sweeps.summarise_chunk`), which are
+    folded into streaming statistics on the host, so memory is ``O(points x generations)`` whatever
     the number of seeds. Point ``p``'s seed ``i`` uses ``fold_in(key, i)``, exactly as
     ``jc.simulate(point's loop, ...)`` does.
 
@@ -205,12 +207,11 @@ def sweep(
             indices = np.tile(np.arange(c * chunk_size, (c + 1) * chunk_size, dtype=np.uint32), count)
             configs = np.repeat(np.arange(count, dtype=np.int32), chunk_size)
             function = compiled_chunk(plans[g], probe)
-            metrics, status = jax.device_get(_devices.run_sharded(function, (truths[g], inputs[g], key), indices,
-                                                                  configs))
-            by_config = lambda x: x.reshape(count, chunk_size, *x.shape[1:])[:, :valid(c)]
-            for name, values in metrics.items():
-                states[g].metrics[name].add(c, by_config(values))
-            states[g].failed += (by_config(status) != 0).sum(axis=1)
+            metrics, status = _devices.run_sharded(function, (truths[g], inputs[g], key), indices, configs)
+            summaries, failed = summarise_chunk(metrics, status, count, valid(c))
+            for name, summary in summaries.items():
+                states[g].metrics[name].add(c, summary)
+            states[g].failed += failed
             if out is not None:
                 _checkpoint.save_checkpoint(out, process, {"fingerprint": identity, "processes": processes,
                                                            "groups": states})
