@@ -23,7 +23,8 @@ timings of the same run. Workloads:
   rounds of one run spread by several points.
 - **On a GPU or TPU** only: the device's limits (``jax.random.normal`` drawing 2^28 normals
   in one call, and the copy bandwidth of a 1 GiB array), W1's raw path against its floor at
-  65,536 seeds, and W1 at 262,144 seeds (no NumPy baselines).
+  65,536 seeds (through ``jc.simulate``, and the chunk program alone with its trajectories
+  left on the device), and W1 at 262,144 seeds (no NumPy baselines).
 - **Categorical K = 50**: the exact path's time per generation for n = 10^2 ... 10^6,
   the sizes timed in turn.
 - **LinearRegression d = 100**: exact and raw paths, n = 200.
@@ -72,15 +73,9 @@ def gaussian_workload(name: str, seeds: int, generations: int, n: int, repeats: 
                 seconds=measure(seeds, generations, n, repeats, baselines), seed_generations=seeds * (generations + 1))
 
 
-def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dict:
-    """W1's raw path and its random-number floor, timed in turn (:func:`interleaved_best`):
-    the floor is ``jax.random.normal`` drawing seeds x (G + 1) x n normals, lane by lane
-    and device by device as the raw path does."""
-    from jcollapse._devices import run_sharded
-    from jcollapse.simulate import default_chunk_size, round_chunk_size
-
-    loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")
-    lanes = round_chunk_size(min(default_chunk_size(loop.plan(), unit_gaussian(), seeds), seeds))
+def floor_program(generations: int, n: int):
+    """The random-number floor's program: ``(key, lane indices) -> one sum per lane`` of
+    (G + 1) x n normals, each generation's drawn from ``fold_in(fold_in(key, lane), t)``."""
 
     @jax.jit
     def draw(key, indices):
@@ -90,6 +85,42 @@ def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dic
             return jax.lax.scan(step, 0.0, np.arange(generations + 1))[0]
         return jax.vmap(lane)(indices)
 
+    return draw
+
+
+def raw_program_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dict:
+    """W1's raw chunk program alone, its per-seed trajectories left on the device, against
+    the floor's program, both over one chunk of ``seeds`` lanes on the default device and
+    timed in turn: how close the raw path's kernels come to the random-number limit, without
+    the copy of the trajectories to the host that ``jc.simulate`` adds."""
+    from jcollapse.rollout import host_inputs
+    from jcollapse.simulate import compiled_chunk
+
+    loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")
+    plan, key = loop.plan(), jax.random.key(0)
+    inputs = jax.tree.map(lambda x: x[None], host_inputs(loop, plan))
+    lanes = np.arange(seeds, dtype=np.uint32)
+    arguments = jax.device_put((unit_gaussian(), inputs, key, lanes, np.zeros(seeds, np.int32)))
+    program, draw, lanes = compiled_chunk(plan), floor_program(generations, n), jax.device_put(lanes)
+    times = interleaved_times({"floor": lambda: draw(key, lanes).block_until_ready(),
+                               "raw": lambda: jax.block_until_ready(program(*arguments))}, repeats)
+    rounds = np.array(times["floor"]) / np.array(times["raw"])
+    return dict(seeds=seeds, seconds=min(times["floor"]), raw_seconds=min(times["raw"]),
+                raw_fraction=min(times["floor"]) / min(times["raw"]), rounds=repeats,
+                raw_fraction_median=float(np.median(rounds)), raw_fraction_low=float(rounds.min()),
+                raw_fraction_high=float(rounds.max()))
+
+
+def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dict:
+    """W1's raw path and its random-number floor, timed in turn (:func:`interleaved_best`):
+    the floor is ``jax.random.normal`` drawing seeds x (G + 1) x n normals, lane by lane
+    and device by device as the raw path does."""
+    from jcollapse._devices import run_sharded
+    from jcollapse.simulate import default_chunk_size, round_chunk_size
+
+    loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")
+    lanes = round_chunk_size(min(default_chunk_size(loop.plan(), unit_gaussian(), seeds), seeds))
+    draw = floor_program(generations, n)
     chunks = [np.arange(s, s + lanes, dtype=np.uint32) for s in range(0, seeds, lanes)]
     key = jax.random.key(0)
     floor = lambda: [jax.device_get(run_sharded(draw, (key,), c)) for c in chunks]
@@ -219,12 +250,15 @@ def markdown(results: dict) -> str:
               f"(best against best; {_rounds(floor)}).", ""]
     if "accelerator" in results:
         acc = results["accelerator"]
-        lim, fl, big = acc["limits"], acc["floor"], acc["w1"]
+        lim, fl, big, alone = acc["limits"], acc["floor"], acc["w1"], acc["program"]
         lines += [f"**Accelerator limits**: `jax.random.normal` {lim['normals_per_second']:.3g} normals/s in one call; "
                   f"a device copy {lim['copy_bytes_per_second'] / 1e9:,.0f} GB/s (read + write).", "",
                   f"**W1 at {fl['seeds']:,} seeds**: floor {fl['seconds']:.4f} s "
                   f"({fl['normals'] / fl['seconds']:.3g} normals/s), raw path {fl['raw_seconds']:.4f} s: "
                   f"{fl['raw_fraction']:.2f} of the floor's throughput ({_rounds(fl)}).", "",
+                  f"**The raw chunk program alone** ({alone['seeds']:,} seeds, trajectories left on the device): "
+                  f"{alone['raw_seconds']:.4f} s against the floor's {alone['seconds']:.4f} s: "
+                  f"{alone['raw_fraction']:.2f} of its throughput ({_rounds(alone)}).", "",
                   f"**W1 at {big['seeds']:,} seeds** (n = {big['n']}, {big['generations']} generations):", "",
                   "| implementation | seconds | seed-generations/s |", "| --- | ---: | ---: |"]
         lines += [f"| {name} | {sec:.4f} | {big['seed_generations'] / sec:,.0f} |" for name, sec in big["seconds"].items()]
@@ -278,6 +312,7 @@ def main() -> None:
         results["accelerator"] = dict(
             limits=accelerator_limits(2 * repeats),
             floor=raw_against_floor(seeds, w1[1], w1[2], 4 * repeats),
+            program=raw_program_against_floor(seeds, w1[1], w1[2], 4 * repeats),
             w1=gaussian_workload("W1", 4 * seeds, w1[1], w1[2], repeats, baselines=False))
     stage("categorical")
     results["categorical"] = categorical_scaling((100, 10**4) if q else (100, 10**3, 10**4, 10**5, 10**6),
