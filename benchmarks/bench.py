@@ -279,7 +279,8 @@ def markdown(results: dict) -> str:
               + (f" {r['device_peak_mib']:.0f} |" if device_memory else "") for r in results["sweep"]]
     c = results["compilation"]
     lines += ["", f"**Compilation**: a sweep over {c['real_fractions']} real fractions compiled the loop's program "
-              f"{c['loop_compiles']} time(s) on {c['devices']} device(s) (once per device; {c['compile_seconds']:.2f} s) "
+              f"{c['loop_compiles']} time(s) on {c['devices']} device(s) "
+              f"(once per device; {c['compile_seconds']:.2f} s) "
               f"and {c['other_compiles']} other program(s) ({c['other_compile_seconds']:.2f} s: its chunk statistics "
               f"and small host-side operations); first call {c['first_call_seconds']:.2f} s."]
     return "\n".join(lines) + "\n"

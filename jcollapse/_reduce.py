@@ -115,12 +115,12 @@ def matmul(a: Array, b: Array) -> Array:
     tree, and the block sums are added in order by a ``lax.scan`` (:func:`_blocked_sum`).
     A contraction of one block or less gains nothing from it: a Gaussian's samples
     ``z @ factor.T`` (``k`` = the dimension) were padded to a block of 8 and sent through a
-    one-step scan, and W2's raw path (n = 2,000, d = 1) took 1.45 s against 0.56 s by one tree. Measured on the CPU, 64 lanes of a 100 x 100
-    Gram matrix over 200 rows: 198 ms by one tree, 22 ms in blocks of 8 (``jnp.dot``: 2.4 ms,
-    with the caveat above); the error against float64 grew from 1.1e-7 to 2.1e-7 of the largest
-    entry. On a GPU or TPU one tree stays (measured on an H100: LinearRegression d = 100 at
-    0.015 s), and below the threshold it is faster (a 3 x 3 output over 1,000 rows: 0.8 ms
-    against 1.4 ms).
+    one-step scan, and W2's raw path (n = 2,000, d = 1) took 1.45 s against 0.56 s by one
+    tree. Measured on the CPU, 64 lanes of a 100 x 100 Gram matrix over 200 rows: 198 ms by
+    one tree, 22 ms in blocks of 8 (``jnp.dot``: 2.4 ms, with the caveat above); the error
+    against float64 grew from 1.1e-7 to 2.1e-7 of the largest entry. On a GPU or TPU one tree
+    stays (measured on an H100: LinearRegression d = 100 at 0.015 s), and below the
+    threshold it is faster (a 3 x 3 output over 1,000 rows: 0.8 ms against 1.4 ms).
 
     ```python
     >>> import jax.numpy as jnp

@@ -8,5 +8,5 @@ from ._grid import LOOP_FIELDS, SCHEDULE_FIELDS, Config, Grid, expand
 from ._stats import BINS, BINS_PER_DECADE, DECADES, QUANTILES, MetricState, bin_index, stat_names
 from ._sweep import sweep
 
-__all__ = ["BINS", "BINS_PER_DECADE", "ChunkSummary", "Config", "DECADES", "Grid", "LOOP_FIELDS", "MetricState", "QUANTILES",
-           "SCHEDULE_FIELDS", "bin_index", "expand", "stat_names", "summarise", "summarise_chunk", "sweep"]
+__all__ = ["BINS", "BINS_PER_DECADE", "ChunkSummary", "Config", "DECADES", "Grid", "LOOP_FIELDS", "MetricState",
+           "QUANTILES", "SCHEDULE_FIELDS", "bin_index", "expand", "stat_names", "summarise", "summarise_chunk", "sweep"]

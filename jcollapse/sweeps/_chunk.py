@@ -33,7 +33,8 @@ class ChunkSummary(NamedTuple):
 
     - `count`: the number of valid lanes per configuration.
     - `mean`, `m2`: float64 mean and centred sum of squares (NaN where a lane is NaN).
-    - `histogram`: int32 ``[*cells, BINS]`` counts of :func:`jcollapse.sweeps.bin_index` (NaN not counted).
+    - `histogram`: int32 ``[*cells, BINS]`` counts of :func:`jcollapse.sweeps.bin_index`
+      (NaN not counted).
     - `minimum`, `maximum`: float64 extremes of the non-NaN values (``+inf``/``-inf`` when none).
     """
 
@@ -46,7 +47,8 @@ class ChunkSummary(NamedTuple):
 
 
 def _summary(values, use, count) -> ChunkSummary:
-    """The statistics of ``values [configs, lanes, ...]`` over the lanes where ``use`` holds (traced, float64)."""
+    """The statistics of ``values [configs, lanes, ...]`` over the lanes where ``use`` holds
+    (traced, float64)."""
     x = values.astype(jnp.float64)
     use = use.reshape(1, -1, *(1,) * (x.ndim - 2))
     mean = jnp.where(use, x, 0.0).sum(axis=1) / count
@@ -88,7 +90,8 @@ def _home(values):
     return None
 
 
-def summarise_chunk(metrics: dict, status, configs: int, valid: int) -> tuple[dict[str, ChunkSummary], Optional[np.ndarray]]:
+def summarise_chunk(metrics: dict, status, configs: int,
+                    valid: int) -> tuple[dict[str, ChunkSummary], Optional[np.ndarray]]:
     """Reduce one chunk's per-lane outputs to per-cell statistics, on the first device holding them.
 
     **Arguments:**

@@ -1,8 +1,9 @@
 """Statistics over seeds, streamed chunk by chunk, in memory independent of the seed count.
 
 Per chunk, each metric contributes its count, mean and centred sum of squares (float64,
-computed on the device: :func:`jcollapse.sweeps.summarise_chunk`); they are combined in chunk order (Chan et al.'s pairwise update), so the result depends
-only on the chunk size, never on which process or which run computed a chunk. Quantiles
+computed on the device: :func:`jcollapse.sweeps.summarise_chunk`); they are combined in
+chunk order (Chan et al.'s pairwise update), so the result depends only on the chunk size,
+never on which process or which run computed a chunk. Quantiles
 come from a histogram sketch on fixed log-spaced bins: integer counts, summed exactly in
 any order, together with the exact minimum and maximum.
 """

@@ -102,8 +102,8 @@ def sweep(
     compiled program, over one flat batch of (point, seed) lanes, so a grid of 100 real fractions in
     ``(0, 1)`` compiles once. Seeds run in chunks; each chunk's metrics are reduced on the
     device to per-point statistics (:func:`jcollapse.sweeps.summarise_chunk`), which are
-    folded into streaming statistics on the host, so memory is ``O(points x generations)`` whatever
-    the number of seeds. Point ``p``'s seed ``i`` uses ``fold_in(key, i)``, exactly as
+    folded into streaming statistics on the host, so memory is ``O(points x generations)``
+    whatever the number of seeds. Point ``p``'s seed ``i`` uses ``fold_in(key, i)``, exactly as
     ``jc.simulate(point's loop, ...)`` does.
 
     Seeds are split over the local devices (each device runs its share of every chunk;
