@@ -104,11 +104,7 @@ def raw_program_against_floor(seeds: int, generations: int, n: int, repeats: int
     program, draw, lanes = compiled_chunk(plan), floor_program(generations, n), jax.device_put(lanes)
     times = interleaved_times({"floor": lambda: draw(key, lanes).block_until_ready(),
                                "raw": lambda: jax.block_until_ready(program(*arguments))}, repeats)
-    rounds = np.array(times["floor"]) / np.array(times["raw"])
-    return dict(seeds=seeds, seconds=min(times["floor"]), raw_seconds=min(times["raw"]),
-                raw_fraction=min(times["floor"]) / min(times["raw"]), rounds=repeats,
-                raw_fraction_median=float(np.median(rounds)), raw_fraction_low=float(rounds.min()),
-                raw_fraction_high=float(rounds.max()))
+    return dict(seeds=seeds, **_fraction_readings(times))
 
 
 def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dict:
@@ -125,11 +121,17 @@ def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dic
     key = jax.random.key(0)
     floor = lambda: [jax.device_get(run_sharded(draw, (key,), c)) for c in chunks]
     times = interleaved_times({"floor": floor, "raw": _simulate(loop, unit_gaussian(), seeds)}, repeats)
+    return dict(seeds=seeds, normals=seeds * (generations + 1) * n, **_fraction_readings(times))
+
+
+def _fraction_readings(times: dict) -> dict:
+    """The raw path's fraction of the floor's throughput from :func:`interleaved_times`'s
+    ``{"floor": [...], "raw": [...]}``: best time against best time, and per round."""
     rounds = np.array(times["floor"]) / np.array(times["raw"])
     best_floor, best_raw = min(times["floor"]), min(times["raw"])
-    return dict(seeds=seeds, seconds=best_floor, raw_seconds=best_raw, normals=seeds * (generations + 1) * n,
-                raw_fraction=best_floor / best_raw, rounds=repeats, raw_fraction_median=float(np.median(rounds)),
-                raw_fraction_low=float(rounds.min()), raw_fraction_high=float(rounds.max()))
+    return dict(seconds=best_floor, raw_seconds=best_raw, raw_fraction=best_floor / best_raw, rounds=len(rounds),
+                raw_fraction_median=float(np.median(rounds)), raw_fraction_low=float(rounds.min()),
+                raw_fraction_high=float(rounds.max()))
 
 
 def _rounds(floor: dict) -> str:
