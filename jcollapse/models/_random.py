@@ -92,15 +92,17 @@ def _stirling_tail(k: Array) -> Array:
     return jnp.where(k < 10, table[index], series)
 
 
-def _binomial_inversion(key, count, prob):
-    """Binomial(count, prob) by inverting the CDF; for ``count * prob <= 10``.
+def _binomial_inversion(key, count, prob, active):
+    """Binomial(count, prob) by inverting the CDF; for ``count * prob <= 10`` where ``active``.
 
     One uniform ``u`` per draw; ``k`` climbs from 0 with ``P(k+1) = P(k) r (n - k)/(k + 1)``,
     ``r = p / (1 - p)``, until ``u <= F(k)``. The float CDF tops out a few ulps below 1,
     so a ``u`` above everything it can reach (probability ~1e-6) is redrawn: the outer loop
     draws a fresh ``u`` for such lanes only, which conditions away a set of that
     probability. Every lane must have ``0 < prob <= 1/2`` and ``count >= 0`` (callers
-    substitute safe values).
+    substitute safe values). Inactive lanes return 0 and draw nothing that an active lane
+    sees, so the loops do not run at all when no lane is active (a generation of large
+    counts, all on BTRS, then skips them).
     """
     dtype = prob.dtype
     ratio = prob / (1 - prob)
@@ -130,7 +132,7 @@ def _binomial_inversion(key, count, prob):
         k_new, stuck_new = search(jnp.where(stuck, u, 0))
         return attempt + 1, jnp.where(stuck, k_new, k), stuck & stuck_new
 
-    init = (jnp.zeros((), jnp.uint32), jnp.zeros_like(prob), jnp.ones(prob.shape, bool))
+    init = (jnp.zeros((), jnp.uint32), jnp.zeros_like(prob), active)
     return jax.lax.while_loop(lambda c: jnp.any(c[2]), outer, init)[1]
 
 
@@ -261,7 +263,7 @@ def binomial(
     use_inversion = ~trivial & ~use_btrs
     key_inversion, key_btrs = jax.random.split(key)
     k_inversion = _binomial_inversion(
-        key_inversion, jnp.where(use_inversion, count, 0), jnp.where(use_inversion, q, 0.5)
+        key_inversion, jnp.where(use_inversion, count, 0), jnp.where(use_inversion, q, 0.5), use_inversion
     )
     k_btrs = _binomial_btrs(
         key_btrs, jnp.where(use_btrs, count, 1e4), jnp.where(use_btrs, q, 0.5), use_btrs, trials
