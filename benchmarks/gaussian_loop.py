@@ -73,9 +73,10 @@ def best_of(function, repeats: int) -> float:
 
 
 def measure(seeds: int, generations: int, n: int, repeats: int, baselines: bool = True) -> dict[str, float]:
-    """Seconds per implementation: jcollapse's default, raw and exact paths, and unless
-    ``baselines`` is false NumPy vectorised over seeds and the per-seed NumPy loop (timed
-    on a twentieth of the seeds and scaled linearly)."""
+    """Seconds per implementation (best of ``3 * repeats`` rounds in turn for jcollapse's
+    default, raw and exact paths, of ``repeats`` for NumPy vectorised over seeds, one run of the
+    per-seed NumPy loop on a twentieth of the seeds, scaled linearly; the NumPy baselines only
+    when ``baselines`` is true)."""
     model = jc.models.Gaussian(dim=1)
     truth = model.params(mean=0.0, cov=[[1.0]])
     rng = np.random.default_rng(0)
@@ -84,8 +85,10 @@ def measure(seeds: int, generations: int, n: int, repeats: int, baselines: bool 
         loop = jc.Loop(model, generations=generations, sample_size=n, path=path)
         run = lambda loop=loop: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
         runs[f"jcollapse {path}" + (f" ({loop.path})" if path == "auto" else "")] = run
-    # In turn, so that the default path and the path it picks (the same program) read alike.
-    timings = interleaved_best(runs, repeats)
+    # In turn, and three times the rounds (they take tens of milliseconds): single rounds of
+    # W1's exact path spread over 18-27 ms on the 2-core VM, and the best of three rounds of
+    # the default path and of the path it picks (the same program) once read 0.0225 and 0.0185 s.
+    timings = interleaved_best(runs, 3 * repeats)
     if not baselines:
         return timings
     timings["NumPy vectorised"] = best_of(lambda: numpy_vectorised(seeds, generations, n, rng), repeats)
