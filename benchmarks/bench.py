@@ -111,7 +111,7 @@ def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dic
     """W1's raw path and its random-number floor, timed in turn (:func:`interleaved_best`):
     the floor is ``jax.random.normal`` drawing seeds x (G + 1) x n normals, lane by lane
     and device by device as the raw path does."""
-    from jcollapse._devices import run_sharded
+    from jcollapse.internal.devices import run_sharded
     from jcollapse.simulate import default_chunk_size, round_chunk_size
 
     loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")

@@ -18,6 +18,11 @@ import sys
 import time
 from typing import Optional, Sequence
 
+import jax
+
+from . import models, theory
+from .sweeps import load_config, sweep, write_figures
+
 
 def _positive_int(text: str) -> int:
     try:
@@ -58,17 +63,8 @@ def _run_reproduction(args: argparse.Namespace, parser: argparse.ArgumentParser,
 
 
 def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
-    import jax
-
-    from ._devices import use_cpu_cores
-    from .sweeps import _config, _figures, sweep
-
     try:
-        use_cpu_cores()  # one CPU device per core: each runs its share of every chunk
-    except RuntimeError:
-        pass  # JAX already started (main() called from Python): keep its devices
-    try:
-        config = _config.load(args.config)
+        config = load_config(args.config)
         if args.distributed:
             jax.distributed.initialize()  # SLURM, Open MPI, ... fill in the coordinator and process ids
         dataset = sweep(**config.sweep_arguments(), out=args.out, progress=not args.no_progress)
@@ -76,7 +72,7 @@ def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser, starte
         parser.error(str(error))
     if jax.process_index() != 0:
         return 0
-    figures = _figures.write_figures(dataset, args.out)
+    figures = write_figures(dataset, args.out)
     points = dataset["failed"].size // dataset.sizes["generation"]
     print(f"jcollapse sweep: wrote {args.out}/sweep.nc and {len(figures)} figure(s): {points} grid point(s) x "
           f"{dataset.attrs['seeds']} seeds in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -85,13 +81,15 @@ def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser, starte
 
 def _run_list(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
     from .experiments import REPRODUCTIONS
-    from .sweeps._config import FAMILIES
 
     print("reproductions (jcollapse reproduce NAME, or --all):")
     for name, module in sorted(REPRODUCTIONS.items()):
         print(f"  {name:20s} {module.__doc__.strip().splitlines()[0]}")
     print("demo (jcollapse demo): Gaussian collapse versus recovery")
-    print(f"model families for sweep configurations ([model] family): {', '.join(FAMILIES)}")
+    print("model families ([model] family in sweep configurations) and their closed forms (jc.theory.expected):")
+    for name, family in models.families().items():
+        forms = sorted({f"{', '.join(metrics)} (pool {pool})" for _, pool, _, metrics in theory.available(family)})
+        print(f"  {name:20s} {'; '.join(forms) if forms else 'none'}")
     return 0
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from . import schedules
 from .mixing import MIXINGS
-from .models._base import AbstractExactModel, AbstractModel
+from .internal.settings import join_settings, split_settings
+from .models import AbstractExactModel, AbstractModel
 from .pools import POOL_NAMES
 
 #: Largest per-generation sample size: counts are carried as float32, exact up to 2**24.
@@ -28,7 +29,10 @@ class Plan:
 
     **Fields:**
 
-    - `model`, `pool`, `mixing`, `path` (``"exact"`` or ``"raw"``), `generations`.
+    - `model`: the model's structure: its settings (float fields such as
+      ``LinearRegression``'s ``noise``) are ``None`` here and reach the compiled program as
+      traced inputs (:meth:`with_settings`), so changing them does not recompile.
+    - `pool`, `mixing`, `path` (``"exact"`` or ``"raw"``), `generations`.
     - `slots`: the number of sample slots per generation on the raw path (``max n_t``);
       0 on the exact path, which has no slots, so that it does not recompile per ``n``.
     - `draw_real`, `draw_synthetic`: whether any generation ``t >= 1`` has real, resp.
@@ -51,6 +55,20 @@ class Plan:
     slots: int
     draw_real: bool
     draw_synthetic: bool
+
+    def with_settings(self, settings) -> "Plan":
+        """This plan with its model's settings filled in (see
+        :mod:`jcollapse.internal.settings`; inside a compiled program they are traced).
+
+        ```python
+        >>> import jcollapse as jc
+        >>> loop = jc.Loop(jc.models.LinearRegression(dim=2, noise=0.5), generations=1)
+        >>> loop.plan().model.noise, loop.plan().with_settings(loop.model_settings).model.noise
+        (None, 0.5)
+
+        ```
+        """
+        return dataclasses.replace(self, model=join_settings(settings, self.model))
 
 
 class Loop(eqx.Module):
@@ -145,7 +163,7 @@ class Loop(eqx.Module):
         """
         later = self.real_fraction[1:]
         return Plan(
-            model=self.model,
+            model=split_settings(self.model)[1],
             generations=self.generations,
             pool=self.pool,
             mixing=self.mixing,
@@ -154,6 +172,20 @@ class Loop(eqx.Module):
             draw_real=bool(np.any(later > 0)),
             draw_synthetic=bool(np.any(later < 1)),
         )
+
+    @property
+    def model_settings(self):
+        """The model's settings: its float fields that are data to the compiled program
+        (everything else ``None``; see :mod:`jcollapse.internal.settings`).
+
+        ```python
+        >>> import jcollapse as jc
+        >>> jc.Loop(jc.models.LinearRegression(dim=2, ridge=0.1), generations=1).model_settings.ridge
+        0.1
+
+        ```
+        """
+        return split_settings(self.model)[0]
 
     def replace(self, **changes) -> "Loop":
         """A copy with some fields changed, validated again.

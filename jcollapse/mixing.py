@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Int, PRNGKeyArray
 
-from .models._random import binomial
+from .internal.samplers import binomial
 
 
 class Mixing(NamedTuple):
@@ -77,7 +77,7 @@ def split_real_counts(real_fraction: np.ndarray, sample_size: np.ndarray) -> np.
 
 def _iid_count(key, inputs):
     # Not jax.random.binomial: in float32 its BTRS acceptance test loses the law at
-    # n >~ 10^6 (see jcollapse.models._random.binomial).
+    # n >~ 10^6 (see jcollapse.internal.samplers.binomial).
     count = binomial(key, inputs.sample_size, inputs.real_fraction)
     return jnp.round(count).astype(inputs.sample_size.dtype)
 

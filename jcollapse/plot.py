@@ -2,9 +2,8 @@
 
 - :func:`curves`: a metric's mean over seeds against generation, one line per value of a
   grid dimension, with a band (``mean +- 2 sem`` or a quantile range) and, optionally,
-  the closed-form expectation dashed in the same colour.
-- :func:`theory_curves`: those closed forms (:func:`jcollapse.theory.expected`) over a
-  1-D grid, as a ``DataArray`` that :func:`curves` takes as ``theory``.
+  the closed-form expectation dashed in the same colour (for a sweep's grid,
+  :func:`jcollapse.sweeps.theory_curves` computes it).
 - :func:`heatmap`: one statistic of a metric over a 2-D grid at one generation.
 
 Each function draws on the ``ax`` it is given, or on a new figure rendered by the Agg
@@ -18,7 +17,7 @@ loop = jc.Loop(model, generations=20, sample_size=10, mixing="split")
 truth = model.params(mean=0.0, cov=[[1.0]])
 fractions = [0.1, 0.5, 0.9]
 ds = jc.sweep(loop, truth, {"real_fraction": fractions}, seeds=200, key=jax.random.key(0))
-theory = jc.plot.theory_curves(loop, truth, "real_fraction", fractions, "mean_sq_error")
+theory = jc.sweeps.theory_curves(loop, truth, "real_fraction", fractions, "mean_sq_error")
 ax = jc.plot.curves(ds, "mean_sq_error", theory=theory)
 ax.figure.savefig("curves.png")
 ```
@@ -31,7 +30,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 import xarray as xr
 
-__all__ = ["COLOURS", "curves", "draw_band", "heatmap", "theory_curves"]
+__all__ = ["COLOURS", "curves", "draw_band", "heatmap"]
 
 #: Colours for successive curves (matplotlib's tab10, colour-blind friendlier order), shared with
 #: the experiments' figures; more curves than colours take evenly spaced viridis colours instead.
@@ -219,7 +218,7 @@ def curves(
       ``"quantiles"``: between the ``q0.25`` and ``q0.75`` stats, else the lowest and
       highest quantiles present (``min`` and ``max`` are not used); ``None``: no band.
     - `theory`: ``None``; an ``xarray.DataArray`` with dimensions ``(hue, "generation")``
-      or ``("generation",)`` (e.g. from :func:`theory_curves`); or a callable
+      or ``("generation",)`` (e.g. from :func:`jcollapse.sweeps.theory_curves`); or a callable
       ``hue value -> array [G + 1]`` (called with ``None`` when there is no ``hue``).
       All-NaN curves (no closed form) are not drawn.
     - `ax`: a matplotlib ``Axes`` to draw on; default a new figure's.
@@ -329,66 +328,6 @@ def curves(
         ax.set_xlim(generations[0], generations[-1])
     ax.grid(True, which="major", alpha=0.3)
     return ax
-
-
-# ---------------------------------------------------------------------------- theory
-
-
-def theory_curves(loop, truth, grid_key: str, values: Sequence, metric: str) -> xr.DataArray:
-    """The closed-form expectation of ``metric`` (:func:`jcollapse.theory.expected`) at each
-    point of a 1-D grid, with the coordinates :func:`jcollapse.sweep` gives that grid.
-
-    Points are built as the sweep builds them (:func:`jcollapse.sweeps.expand`), so
-    ``grid_key`` may be a Loop field (``"real_fraction"``), a schedule parameter
-    (``"sample_size.exponent"``) or a model setting (``"model.variance"``).
-
-    **Arguments:**
-
-    - `loop`: the base :class:`jcollapse.Loop`.
-    - `truth`: its true parameters, or a function ``model -> params`` (as in the sweep).
-    - `grid_key`: the swept key.
-    - `values`: its values, a non-empty list.
-    - `metric`: a metric name of the loop's model.
-
-    **Returns:**
-
-    A float64 ``xarray.DataArray`` named ``metric`` with dimensions ``(grid_key,
-    "generation")``: NaN where no closed form is known for a point (and past a point's
-    last generation when ``grid_key="generations"``). Pass it to :func:`curves` as ``theory``.
-
-    **Raises:**
-
-    `ValueError` naming the key or value that the grid rejects, or if ``metric`` is not
-    a metric of the model.
-
-    ```python
-    >>> import jcollapse as jc
-    >>> from jcollapse import plot
-    >>> loop = jc.Loop(jc.models.Gaussian(dim=1), generations=2, sample_size=10)
-    >>> truth = loop.model.params(mean=0.0, cov=[[1.0]])
-    >>> plot.theory_curves(loop, truth, "real_fraction", [0.0], "variance").values.round(3)
-    array([[0.9  , 0.81 , 0.729]])
-
-    ```
-    """
-    from .sweeps._dataset import _coordinate
-    from .sweeps._grid import expand
-    from .theory import expected
-
-    if not isinstance(grid_key, str):
-        raise ValueError(f"grid_key must be a string (a sweep grid key); got {grid_key!r}")
-    grid = expand(loop, truth, {grid_key: values})
-    length = max(config.loop.generations for config in grid.configs) + 1
-    data = np.full((len(grid.configs), length), np.nan)
-    for row, config in enumerate(grid.configs):
-        try:
-            line = expected(config.loop, config.truth, metric)
-        except NotImplementedError:
-            continue
-        data[row, : line.shape[0]] = line
-    coords = {grid_key: _coordinate(grid.values[0]), "generation": np.arange(length)}
-    return xr.DataArray(data, dims=(grid_key, "generation"), coords=coords, name=metric,
-                        attrs={"description": f"closed-form expected {metric} (jc.theory.expected); NaN: none known"})
 
 
 # ---------------------------------------------------------------------------- heatmap

@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .models._validation import check_count
-from .models._regression import LinearRegression, RegressionParams, excess_risks, ridge_solutions
+from .internal.validation import check_count
+from .models import LinearRegression, RegressionParams, excess_risks, ridge_solutions
 
 
 class AbstractProbe(eqx.Module):
@@ -70,8 +70,9 @@ class DownstreamRidge(AbstractProbe):
     """
 
     sample_size: int = eqx.field(static=True)
-    noise: float = eqx.field(static=True)
-    ridges: tuple[float, ...] = eqx.field(static=True)
+    # Settings (jcollapse.internal.settings): traced, so other penalties reuse the compilation.
+    noise: float
+    ridges: tuple[float, ...]
 
     metric_names: ClassVar[tuple[str, ...]] = ("downstream_test_error",)
 
@@ -90,7 +91,7 @@ class DownstreamRidge(AbstractProbe):
             raise ValueError(f"DownstreamRidge probes a jc.models.LinearRegression; got {type(model).__name__}")
 
     def __call__(self, key, params: RegressionParams, truth: RegressionParams) -> dict[str, Float[Array, " k"]]:
-        labeller = LinearRegression(dim=truth.weights.shape[0], noise=self.noise)
+        labeller = eqx.tree_at(lambda m: m.noise, LinearRegression(dim=truth.weights.shape[0]), self.noise)
         stats = labeller.sample_statistics(key, params, jnp.asarray(self.sample_size))
         weights = ridge_solutions(stats, jnp.asarray(self.ridges, truth.weights.dtype))
         return {"downstream_test_error": excess_risks(weights, truth)}

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray, UInt8
 
-from ._fusion import materialise
+from .internal.fusion import materialise
 from .loop import MAX_GENERATIONS, Loop, Plan
 from .mixing import MIXINGS, split_real_counts
 from .pools import RawBatch, make_pool

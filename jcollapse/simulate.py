@@ -1,4 +1,4 @@
-"""Many seeds at once: ``vmap`` of the per-seed scan, chunked over seeds."""
+"""``jc.simulate``: a loop's per-seed scan (:class:`Rollout`) over many seeds, through :func:`jcollapse.run_seeds`."""
 
 from __future__ import annotations
 
@@ -10,29 +10,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .executor import CHUNK_BYTES, DEFAULT_LANE_BYTES, run_seeds
+from .executor import default_chunk_size as executor_chunk_size
+from .internal.keys import as_key
+from .internal.settings import join_settings, split_settings
+from .internal.validation import check_count
 from .loop import Loop, Plan
-from .models._validation import check_count
 from .probes import AbstractProbe
-from ._devices import run_sharded
 from .rollout import host_inputs, rollout
-
-#: Default memory budget of one chunk's working set on the CPU, used to pick ``chunk_size``.
-CHUNK_BYTES = 256 * 2**20
-#: The exact path's budget on a GPU or TPU, where a chunk must fill the chip: on an H100
-#: (jax 0.11.2, the 1-D Gaussian at n = 100, 65,536 seeds) 4,096-lane chunks ran 2.8e7
-#: seed-generations/s and 65,536-lane ones 6.7e7; 262,144 were no faster. The raw path
-#: keeps :data:`CHUNK_BYTES` there: its sums read the samples several times, and at
-#: n = 2,000 65,536-lane chunks ran 1.6x slower than 4,096-lane ones (32 MB of samples,
-#: which fit the H100's 50 MB L2 cache).
-ACCELERATOR_CHUNK_BYTES = 4 * 2**30
-#: Chunks never have fewer lanes than this: XLA compiles 1- and 2-lane batches differently
-#: (bitwise differences measured for Gaussian(dim=1), exact path, with 2 lanes).
-MIN_LANES = 4
-#: The largest default chunk on the CPU, where 4,096 lanes already keep every core busy.
-MAX_DEFAULT_CHUNK = 4096
-#: The largest default chunk on a GPU or TPU (see :data:`ACCELERATOR_CHUNK_BYTES`).
-MAX_ACCELERATOR_CHUNK = 65536
-
 
 @dataclasses.dataclass(frozen=True)
 class Run:
@@ -103,128 +88,162 @@ class Run:
         return values.std(axis=0, ddof=1) / np.sqrt(values.shape[0])
 
 
-def as_key(key) -> jax.Array:
-    """A scalar typed PRNG key from a typed key or a legacy ``uint32[2]`` key.
+def lane_bytes(loop: Loop, truth) -> int:
+    """A rough upper bound on one seed's working memory, to size default chunks.
+
+    **Arguments:**
+
+    - `loop`: the loop.
+    - `truth`: the true parameters (only their shapes matter).
+
+    **Returns:**
+
+    Bytes: a constant on the exact path; on the raw path, from the size of one
+    generation's samples (and the accumulated buffer of ``"accumulate-subsample"``).
 
     ```python
-    >>> as_key(jax.random.PRNGKey(0)).shape
-    ()
+    >>> import jcollapse as jc
+    >>> model = jc.models.GaussianMean(dim=1)
+    >>> truth = model.params(mean=0.0, cov=[[1.0]])
+    >>> lane_bytes(jc.Loop(model, generations=2, sample_size=100, path="raw"), truth)
+    3200
 
     ```
     """
-    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        if key.shape != ():
-            raise ValueError(f"key must be a single key (shape ()); got shape {key.shape}")
-        return key
-    array = np.asarray(key)
-    if array.dtype == np.uint32 and array.shape == (2,):
-        return jax.random.wrap_key_data(jnp.asarray(array))
-    raise ValueError(f"key must be jax.random.key(...) or jax.random.PRNGKey(...); got {key!r}")
-
-
-def _lane_bytes(plan: Plan, truth) -> int:
-    """A rough upper bound on one seed's working memory, to size default chunks."""
+    plan = loop.plan()
     if plan.path == "exact":
-        return 64 * 2**10
-    shapes = jax.tree.map(lambda x: jax.ShapeDtypeStruct(np.shape(x), jnp.result_type(x)), truth)
-    return _raw_lane_bytes(plan, shapes)
+        return DEFAULT_LANE_BYTES
+    return _raw_lane_bytes(plan, _shapes(truth), _shapes(loop.model_settings))
+
+
+def _shapes(tree):
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(np.shape(x), jnp.result_type(x)), tree)
 
 
 @functools.lru_cache(maxsize=64)
-def _raw_lane_bytes(plan: Plan, truth_shapes) -> int:
-    """:func:`_lane_bytes` on the raw path, cached per plan and truth shapes: tracing the
-    model's sampler took about 3 ms, as long as a small run's whole device time."""
-    data = jax.eval_shape(lambda k, p: plan.model.sample(k, p, plan.slots), jax.random.key(0), truth_shapes)
+def _raw_lane_bytes(plan: Plan, truth_shapes, settings_shapes) -> int:
+    """:func:`lane_bytes` on the raw path, cached per plan and shapes (tracing the model's
+    sampler costs as much as a small run)."""
+    draw = lambda key, truth, settings: plan.with_settings(settings).model.sample(key, truth, plan.slots)
+    data = jax.eval_shape(draw, jax.random.key(0), truth_shapes, settings_shapes)
     batch = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(data))
     buffer = batch * (plan.generations + 1) if plan.pool == "accumulate-subsample" else 0
     dim = max(leaf.shape[-1] if leaf.ndim > 1 else 1 for leaf in jax.tree.leaves(data))
     return 8 * batch * dim + 2 * buffer
 
 
-def largest_default_chunk() -> int:
-    """The most lanes a default chunk has on this process's backend: :data:`MAX_DEFAULT_CHUNK`
-    on the CPU, :data:`MAX_ACCELERATOR_CHUNK` on a GPU or TPU. From this many seeds on,
-    :func:`default_chunk_size` no longer grows (so a run that large compiles the same chunk).
+def chunk_budget(plan: Plan) -> Optional[int]:
+    """The memory budget of a loop's chunks: the executor's default on the exact path, and
+    :data:`jcollapse.executor.CHUNK_BYTES` on the raw path on every backend (its sums read
+    the samples several times, so chunks whose samples stay in cache run faster on a GPU too).
 
     ```python
-    >>> largest_default_chunk()   # the tests run on the CPU
-    4096
+    >>> import jcollapse as jc
+    >>> chunk_budget(jc.Loop(jc.models.GaussianMean(dim=1), generations=2, path="raw").plan()) == CHUNK_BYTES
+    True
 
     ```
     """
-    return MAX_DEFAULT_CHUNK if jax.default_backend() == "cpu" else MAX_ACCELERATOR_CHUNK
+    return CHUNK_BYTES if plan.path == "raw" else None
 
 
-def default_chunk_size(plan: Plan, truth, seeds: int, configs: int = 1) -> int:
-    """Seeds per compiled chunk: as many as fit :data:`CHUNK_BYTES`, at most 4096, on the
-    CPU; on a GPU or TPU at most 65,536, within :data:`ACCELERATOR_CHUNK_BYTES` on the exact
-    path.
+def default_chunk_size(loop: Loop, truth, seeds: int, configs: int = 1) -> int:
+    """Seeds per compiled chunk of a loop: :func:`jcollapse.executor.default_chunk_size` with
+    the loop's :func:`lane_bytes` and :func:`chunk_budget`.
 
-    With ``configs`` configurations sharing each chunk (a sweep), each seed counts ``configs`` times.
+    **Arguments:**
 
-    The count is rounded up to a power of two (the padded lanes are discarded), so runs
-    with different numbers of seeds share compiled code.
+    - `loop`, `truth`: the loop and its true parameters.
+    - `seeds`: the number of seeds.
+    - `configs`: configurations sharing each chunk (a sweep's compile group).
+
+    **Returns:**
+
+    A power of two (see the executor's rule).
 
     ```python
     >>> import jcollapse as jc
     >>> model = jc.models.GaussianMean(dim=1)
-    >>> plan = jc.Loop(model, generations=2).plan()
-    >>> default_chunk_size(plan, model.params(mean=0.0, cov=[[1.0]]), seeds=10)
+    >>> default_chunk_size(jc.Loop(model, generations=2), model.params(mean=0.0, cov=[[1.0]]), seeds=10)
     16
 
     ```
     """
-    on_cpu = jax.default_backend() == "cpu"
-    budget = CHUNK_BYTES if on_cpu or plan.path == "raw" else ACCELERATOR_CHUNK_BYTES
-    fits = max(1, budget // (_lane_bytes(plan, truth) * configs))
-    cap = min(fits, largest_default_chunk())
-    lanes = 1 << (seeds - 1).bit_length()
-    if lanes > cap:
-        lanes = 1 << (cap.bit_length() - 1)
-    return max(MIN_LANES, lanes)
+    return executor_chunk_size(seeds, lane_bytes=lane_bytes(loop, truth), settings=configs,
+                               budget=chunk_budget(loop.plan()))
 
 
-@functools.lru_cache(maxsize=64)
-def compiled_chunk(plan: Plan, probe: Optional[AbstractProbe] = None):
-    """The jitted ``(truth, inputs, key, seed_indices, config_indices) -> (metrics, status)``.
+def loop_setting(loop: Loop, plan: Plan) -> tuple:
+    """What a loop passes to its compiled program as data: its schedules
+    (:func:`jcollapse.rollout.host_inputs`) and its model's settings, as host arrays.
 
-    ``inputs`` stacks the :class:`GenerationInputs` of one or more configurations (loops
-    sharing ``plan``) on a leading axis; lane ``j`` runs seed ``seed_indices[j]`` of
-    configuration ``config_indices[j]``. One flat axis of lanes, whatever the number of
-    configurations, keeps every lane's arithmetic the same: XLA's choices (FMA
-    contraction, the pairing of batched LAPACK kernels) depend on the batch's shape, and
-    a ``[configs, seeds]`` batch gave other float32 roundings than a ``[seeds]`` one.
-
-    Cached per :class:`Plan` and probe: schedules and the truth are traced inputs, so
-    only a change of static structure compiles again. Callers split the lanes over the
-    local devices with :func:`jcollapse._devices.run_sharded`.
-    """
-
-    def lane(truth, inputs, key, seed_index, config_index):
-        own = jax.tree.map(lambda x: x[config_index], inputs)
-        return rollout(plan, truth, own, jax.random.fold_in(key, seed_index), probe)
-
-    def chunk(truth, inputs, key, seed_indices, config_indices):
-        return jax.vmap(lane, in_axes=(None, None, None, 0, 0))(truth, inputs, key, seed_indices, config_indices)
-
-    return jax.jit(chunk)
-
-
-def round_chunk_size(chunk_size: int) -> int:
-    """``chunk_size`` rounded up so that every local device runs at least ``MIN_LANES`` lanes.
+    Loops that share a plan (a sweep's compile group) differ only here, and run as the
+    settings of one program.
 
     ```python
-    >>> round_chunk_size(1), round_chunk_size(10)   # one device
-    (4, 10)
+    >>> import jcollapse as jc
+    >>> loop = jc.Loop(jc.models.LinearRegression(dim=2, noise=0.5), generations=1)
+    >>> inputs, settings = loop_setting(loop, loop.plan())
+    >>> inputs.sample_size.tolist(), float(settings.noise)
+    ([100, 100], 0.5)
 
     ```
     """
-    devices = jax.local_device_count()
-    lanes = max(MIN_LANES * devices, chunk_size)
-    return -(-lanes // devices) * devices
+    dtype = jnp.result_type(float)
+    return host_inputs(loop, plan), jax.tree.map(lambda x: np.asarray(x, dtype), loop.model_settings)
 
 
-def _check_probe(probe, loop: Loop) -> Optional[AbstractProbe]:
+@dataclasses.dataclass(frozen=True)
+class Rollout:
+    """A loop's per-seed function for :func:`jcollapse.run_seeds`:
+    ``(key, truth, probe_settings, setting) -> (metrics, status)``, one seed's
+    :func:`jcollapse.rollout.rollout`, where ``setting`` is :func:`loop_setting`'s pair.
+
+    Holds structure only (the plan, the probe without its settings), so equal plans and
+    probes give equal, equally hashed functions, and the executor reuses one compilation for
+    every run of a plan, whatever its schedules and settings.
+
+    **Fields:**
+
+    - `plan`: the loop's static part.
+    - `probe`: an optional probe's structure (``split_settings(probe)[1]``).
+
+    ```python
+    >>> import jax, jcollapse as jc
+    >>> model = jc.models.GaussianMean(dim=1)
+    >>> loop = jc.Loop(model, generations=2)
+    >>> truth = model.params(mean=0.0, cov=[[1.0]])
+    >>> metrics, status = Rollout(loop.plan())(jax.random.key(0), truth, None, loop_setting(loop, loop.plan()))
+    >>> status.shape
+    (3,)
+
+    ```
+    """
+
+    plan: Plan
+    probe: Optional[AbstractProbe] = None
+
+    def __call__(self, key, truth, probe_settings, setting):
+        inputs, model_settings = setting
+        probe = None if self.probe is None else join_settings(probe_settings, self.probe)
+        return rollout(self.plan.with_settings(model_settings), truth, inputs, key, probe)
+
+
+def check_probe(probe, loop: Loop) -> Optional[AbstractProbe]:
+    """``probe`` after checking it can measure ``loop``'s fits (``None`` passes).
+
+    **Raises:**
+
+    `ValueError` for something that is not a probe, a probe that cannot measure the
+    loop's model, or metric names that clash with the model's.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> check_probe(None, jc.Loop(jc.models.GaussianMean(dim=1), generations=1)) is None
+    True
+
+    ```
+    """
     if probe is None:
         return None
     if not isinstance(probe, AbstractProbe):
@@ -277,21 +296,12 @@ def simulate(
     if not isinstance(loop, Loop):
         raise TypeError(f"loop must be a jc.Loop; got {type(loop).__name__}")
     seeds = check_count("seeds", seeds, 1)
-    probe = _check_probe(probe, loop)
+    probe = check_probe(probe, loop)
     key = as_key(key)
     plan = loop.plan()
-    if chunk_size is None:
-        chunk_size = default_chunk_size(plan, truth, seeds)
-    chunk_size = round_chunk_size(check_count("chunk_size", chunk_size, 1))
-    inputs = jax.tree.map(lambda x: x[None], host_inputs(loop, plan))
-    function = compiled_chunk(plan, probe)
-    configs = np.zeros(chunk_size, np.int32)
-    pieces = []
-    for start in range(0, seeds, chunk_size):
-        indices = np.arange(start, start + chunk_size, dtype=np.uint32)
-        pieces.append(jax.device_get(run_sharded(function, (truth, inputs, key), indices, configs)))
-    metrics = {
-        name: np.concatenate([p[0][name] for p in pieces])[:seeds] for name in pieces[0][0]
-    }
-    status = np.concatenate([p[1] for p in pieces])[:seeds]
-    return Run(loop=loop, metrics=metrics, status=status)
+    probe_settings, probe_structure = (None, None) if probe is None else split_settings(probe)
+    setting = jax.tree.map(lambda x: x[None], loop_setting(loop, plan))  # one setting: the program sweeps run
+    metrics, status = run_seeds(Rollout(plan, probe_structure), truth, probe_settings, key=key, seeds=seeds,
+                                settings=setting, chunk_size=chunk_size, lane_bytes=lane_bytes(loop, truth),
+                                budget=chunk_budget(plan))
+    return Run(loop=loop, metrics={name: values[0] for name, values in metrics.items()}, status=status[0])

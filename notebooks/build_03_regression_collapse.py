@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from _build import main
+from notebook_builder import main
 
 NOTEBOOK = Path(__file__).resolve().parent / "03_regression_collapse.ipynb"
 

@@ -14,6 +14,11 @@ for flag in ("--xla_llvm_disable_expensive_passes=true", "--xla_backend_optimiza
     if flag.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flag).strip()
 
+# One CPU device per test process, as before jcollapse chose one per core at import: the
+# suite is compile-bound, and every extra device compiles each program again. The processes
+# the tests start (notebook kernels, the CLI) inherit it; tests of several devices ask for them.
+os.environ.setdefault("JAX_NUM_CPU_DEVICES", "1")
+
 import jax  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")

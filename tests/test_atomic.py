@@ -2,7 +2,7 @@
 
 import pytest
 
-from jcollapse._atomic import atomic_directory
+from jcollapse.internal.atomic import atomic_directory
 
 
 def test_atomic_directory_failure_leaves_previous_output(tmp_path):

@@ -15,7 +15,7 @@ from scipy import stats
 
 import jcollapse as jc
 from jcollapse.models import Categorical, CountStatistics
-from jcollapse.models._random import MULTINOMIAL_TRIALS, binomial, multinomial
+from jcollapse.internal.samplers import MULTINOMIAL_TRIALS, binomial, multinomial
 
 # ----------------------------------------------------------------------------------------
 # Validation.

@@ -1,10 +1,17 @@
-"""jc.use_cpu_cores and run_sharded on several CPU devices: checks that need no second device (the four-device run is in test_sweep.py)."""
+"""CPU devices: the default of one per core, jc.use_cpu_cores, and the chunking rules (the
+runs on several devices are in test_sweep.py and test_executor.py)."""
+
+import os
+import subprocess
+import sys
 
 import jax
 import numpy as np
 import pytest
 
 import jcollapse as jc
+from jcollapse.internal.devices import calls_host_kernels, usable_cores
+from jcollapse.simulate import Rollout, default_chunk_size, loop_setting
 
 
 @pytest.mark.parametrize("count", [0, -1, True, 2.5, "2"])
@@ -21,28 +28,22 @@ def test_the_running_count_is_accepted_and_another_is_refused():
 
 
 def _chunk_signature(model, truth):
-    from jcollapse.rollout import loop_inputs
-    from jcollapse.simulate import compiled_chunk
-
     loop = jc.Loop(model, generations=2, sample_size=10)
     plan = loop.plan()
-    inputs = jax.tree.map(lambda x: x[None], loop_inputs(loop, plan))
-    lanes = (np.arange(4, dtype=np.uint32), np.zeros(4, np.int32))
-    return compiled_chunk(plan), (truth, inputs, jax.random.key(0), *lanes)
+    function = jax.jit(jax.vmap(Rollout(plan), in_axes=(0, None, None, None)))
+    return function, (jax.random.split(jax.random.key(0), 4), truth, None, loop_setting(loop, plan))
 
 
 def test_programs_with_lapack_kernels_are_run_one_device_at_a_time():
     # With 2 CPU devices on 2 cores, LinearRegression(dim=100) (64 seeds, 5 generations)
     # hung in jaxlib's batched eigh when both devices ran at once; run_sharded runs such
     # programs (any custom call) one device at a time. Here: the detection itself.
-    from jcollapse._devices import _calls_host_kernels
-
     gaussian2 = jc.models.Gaussian(dim=2)
     with_lapack = _chunk_signature(gaussian2, gaussian2.params(mean=np.zeros(2), cov=np.eye(2)))
     gaussian1 = jc.models.Gaussian(dim=1)  # 1x1 factorizations in closed form: no kernel
     without = _chunk_signature(gaussian1, gaussian1.params(mean=0.0, cov=[[1.0]]))
-    assert _calls_host_kernels(*with_lapack)
-    assert not _calls_host_kernels(*without)
+    assert calls_host_kernels(*with_lapack)
+    assert not calls_host_kernels(*without)
 
 
 @pytest.mark.parametrize(
@@ -57,10 +58,21 @@ def test_programs_with_lapack_kernels_are_run_one_device_at_a_time():
     ],
 )
 def test_default_chunks_are_larger_on_an_accelerator(monkeypatch, backend, path, n, seeds, lanes):
-    from jcollapse.simulate import default_chunk_size
-
     model = jc.models.Gaussian(dim=1)
-    plan = jc.Loop(model, generations=10, sample_size=n, path=path).plan()
+    loop = jc.Loop(model, generations=10, sample_size=n, path=path)
     truth = model.params(mean=0.0, cov=[[1.0]])
     monkeypatch.setattr(jax, "default_backend", lambda: backend)
-    assert default_chunk_size(plan, truth, seeds) == lanes
+    assert default_chunk_size(loop, truth, seeds) == lanes
+
+
+def _device_count_in_a_fresh_process(**env) -> int:
+    script = "import jcollapse, jax; print(jax.local_device_count())"
+    environment = {k: v for k, v in os.environ.items() if k != "JAX_NUM_CPU_DEVICES"} | env
+    done = subprocess.run([sys.executable, "-c", script], env={**environment, "JAX_PLATFORMS": "cpu"},
+                          capture_output=True, text=True, timeout=120, check=True)
+    return int(done.stdout.strip())
+
+
+def test_import_gives_jax_one_cpu_device_per_core_unless_told_otherwise():
+    assert _device_count_in_a_fresh_process() == usable_cores()
+    assert _device_count_in_a_fresh_process(JAX_NUM_CPU_DEVICES="1") == 1

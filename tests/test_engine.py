@@ -26,7 +26,7 @@ import pytest
 import jcollapse as jc
 from jcollapse.rollout import loop_inputs, rollout
 
-from _helpers import COV2, MEAN2, assert_runs_equal, python_loop
+from helpers import COV2, MEAN2, assert_runs_equal, python_loop
 
 KEY = jax.random.key(3)
 SEEDS = 8

@@ -294,7 +294,7 @@ def test_bernoulli_absorption_rejects_large_n():
 @pytest.mark.parametrize("path", ["exact", "raw"])
 def test_a_fit_of_all_ones_is_exactly_absorbed(path):
     # XLA turns n_ones / n into n_ones * (1 / n): at n = 110 that is one ulp below 1 in
-    # float32, and the fit was missed as absorbed (models._special.safe_divide keeps n/n = 1).
+    # float32, and the fit was missed as absorbed (jcollapse.internal.special.safe_divide keeps n/n = 1).
     # Starting at p = 0.97, a generation draws all ones with probability 0.97^110 = 3.5 %
     # or more, so most of the 64 seeds are absorbed within 30 generations whatever the key
     # (from p = 0.5 hardly any are: the check then rested on the luck of one stream).

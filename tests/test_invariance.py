@@ -13,7 +13,7 @@ import pytest
 
 import jcollapse as jc
 
-from _helpers import COV2, assert_runs_equal, regression_truth
+from helpers import COV2, assert_runs_equal, regression_truth
 
 KEY = jax.random.key(11)
 SEEDS = 256

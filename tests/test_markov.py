@@ -16,7 +16,7 @@ import pytest
 
 import jcollapse as jc
 from jcollapse.models import CountStatistics, MarkovChain
-from jcollapse.models._markov import stationary
+from jcollapse.models import stationary
 
 # A 3-state chain with a zero transition (1 -> 0), irreducible and aperiodic.
 P3 = np.array([[0.5, 0.3, 0.2], [0.0, 0.6, 0.4], [0.3, 0.3, 0.4]])

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from jcollapse import pac
-from jcollapse.pac import _rounds
+from jcollapse.internal import devices
+
+from helpers import traced
 
 N_POINTS, ROUNDS, SEEDS = 20, 30, 512
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 0.9)
@@ -147,9 +149,12 @@ def test_disagreement_never_moves_away_from_the_truth(kind):
 # ----------------------------------------------------------------------------- validation
 
 
-def test_validation_before_compiling():
+def test_validation_before_compiling(monkeypatch):
+    def forbidden(*args):
+        raise AssertionError("a compiled chunk was run: validation must happen before compiling")
+
+    monkeypatch.setattr(devices, "run_sharded", forbidden)
     concept, truth = CONCEPTS["threshold"]
-    before = _rounds._compiled.cache_info().currsize
     good = dict(contamination=0.5, sample_size=5, rounds=3, learner="erm", seeds=4, key=jax.random.key(0))
     bad = [
         (dict(contamination=1.5), "contamination must be in \\[0, 1\\]"),
@@ -166,7 +171,6 @@ def test_validation_before_compiling():
         pac.simulate(concept, CONCEPTS["interval"][1], **good)
     with pytest.raises(ValueError, match="concept must be"):
         pac.simulate("threshold", truth, **good)
-    assert _rounds._compiled.cache_info().currsize == before
     with pytest.raises(ValueError, match="theta must be finite"):
         pac.Threshold().params(theta=float("nan"))
     with pytest.raises(ValueError, match="theta must be in \\[0, 1\\]"):
@@ -200,9 +204,9 @@ def test_chunk_size_and_seed_count_invariance(learner):
 def test_contamination_is_traced():
     """Sweeping the contamination reuses one compiled function."""
     _run("threshold", "disagreement", 0.25)
-    _run("threshold", "disagreement", 0.75)
-    concept = CONCEPTS["threshold"][0]
-    assert _rounds._compiled(concept, "disagreement", N_POINTS, ROUNDS)._cache_size() == 1
+    with traced("chunk") as traces:
+        _run("threshold", "disagreement", 0.75)
+    assert traces == []
 
 
 def test_rate_bound():

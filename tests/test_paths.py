@@ -16,7 +16,7 @@ from scipy import stats
 
 import jcollapse as jc
 
-from _helpers import COV2, MEAN2, regression_truth
+from helpers import COV2, MEAN2, regression_truth
 
 SEEDS = 2000
 GENERATIONS = 20

@@ -279,7 +279,7 @@ def test_theory_curves_match_theory_expected():
     model = jc.models.GaussianMean(dim=1)
     loop = jc.Loop(model, generations=G, sample_size=10, mixing="split")
     truth = model.params(mean=0.0, cov=[[1.0]])
-    theory = plot.theory_curves(loop, truth, "real_fraction", FRACTIONS, "mean_sq_error")
+    theory = jc.sweeps.theory_curves(loop, truth, "real_fraction", FRACTIONS, "mean_sq_error")
     assert theory.dims == ("real_fraction", "generation") and theory.name == "mean_sq_error"
     np.testing.assert_array_equal(theory["real_fraction"].values, FRACTIONS)
     for row, fraction in zip(theory.values, FRACTIONS):
@@ -288,10 +288,10 @@ def test_theory_curves_match_theory_expected():
     ax = plot.curves(_dataset().sel(mixing="split").rename(mse="mean_sq_error"), "mean_sq_error", theory=theory)
     assert len(_dashed(ax)) == len(FRACTIONS)
 
-    pools = plot.theory_curves(loop, truth, "pool", ["replace", "accumulate-subsample"], "mean_sq_error")
+    pools = jc.sweeps.theory_curves(loop, truth, "pool", ["replace", "accumulate-subsample"], "mean_sq_error")
     np.testing.assert_array_equal(pools.values[0], jc.theory.expected(loop, truth, "mean_sq_error"))
     assert np.isnan(pools.values[1]).all()  # no closed form for accumulate-subsample
-    lengths = plot.theory_curves(loop, truth, "generations", [2, 4], "mean_sq_error")
+    lengths = jc.sweeps.theory_curves(loop, truth, "generations", [2, 4], "mean_sq_error")
     assert lengths.shape == (2, 5) and np.isnan(lengths.values[0, 3:]).all() and not np.isnan(lengths.values[1]).any()
 
 
@@ -299,13 +299,13 @@ def test_theory_curves_schedule_parameter_and_errors():
     model = jc.models.GaussianMean(dim=1)
     loop = jc.Loop(model, generations=3, sample_size=jc.schedules.power(10, 1.0))
     truth = model.params(mean=0.0, cov=[[1.0]])
-    theory = plot.theory_curves(loop, truth, "sample_size.exponent", [0.0, 1.0], "mean_sq_error")
+    theory = jc.sweeps.theory_curves(loop, truth, "sample_size.exponent", [0.0, 1.0], "mean_sq_error")
     np.testing.assert_array_equal(theory.values[1], jc.theory.expected(loop, truth, "mean_sq_error"))
     flat = jc.Loop(model, generations=3, sample_size=10)
     np.testing.assert_array_equal(theory.values[0], jc.theory.expected(flat, truth, "mean_sq_error"))
     with pytest.raises(ValueError, match="metric must be one of 'mean_sq_error'"):
-        plot.theory_curves(loop, truth, "real_fraction", [0.5], "variance")
+        jc.sweeps.theory_curves(loop, truth, "real_fraction", [0.5], "variance")
     with pytest.raises(ValueError, match="grid key 'alpha' is not sweepable"):
-        plot.theory_curves(loop, truth, "alpha", [0.5], "mean_sq_error")
+        jc.sweeps.theory_curves(loop, truth, "alpha", [0.5], "mean_sq_error")
     with pytest.raises(ValueError, match="grid_key must be a string"):
-        plot.theory_curves(loop, truth, 3, [0.5], "mean_sq_error")
+        jc.sweeps.theory_curves(loop, truth, 3, [0.5], "mean_sq_error")

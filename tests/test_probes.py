@@ -9,7 +9,7 @@ import jcollapse as jc
 from jcollapse.models import LinearRegression
 from jcollapse.probes import DownstreamRidge
 
-from _helpers import regression_truth
+from helpers import regression_truth
 
 
 @pytest.mark.parametrize(

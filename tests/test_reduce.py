@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jcollapse import _reduce
-from jcollapse._reduce import count_ones, matmul, pairwise_sum
+from jcollapse.internal import reduce
+from jcollapse.internal.reduce import count_ones, matmul, pairwise_sum
 
 LANES = 128
 BATCHES = (1, 4, 16, 33, 64)
@@ -58,7 +58,7 @@ def test_count_ones_beyond_exact_integers_sums_by_the_tree():
 
 @pytest.mark.parametrize("rows, k, columns", [(16, 16, 16), (20, 37, 30), (100, 200, 100)])
 def test_blocked_matmul_is_batch_invariant_and_accurate(rows, k, columns):
-    assert rows * columns >= _reduce.MATMUL_BLOCKED_FROM  # the blocked form, on the CPU
+    assert rows * columns >= reduce.MATMUL_BLOCKED_FROM  # the blocked form, on the CPU
     key_a, key_b = jax.random.split(jax.random.key(k))
     a = jax.random.normal(key_a, (LANES, rows, k))
     b = jax.random.normal(key_b, (LANES, k, columns))
@@ -68,5 +68,5 @@ def test_blocked_matmul_is_batch_invariant_and_accurate(rows, k, columns):
     exact = np.einsum("lik,lkj->lij", np.asarray(a, np.float64), np.asarray(b, np.float64))
     # Blocks of 8 summed by a tree, then k / 8 block sums in order: a few float32 roundings
     # of the largest partial sums (measured: 2e-7 of the largest entry at k = 200).
-    bound = (np.log2(_reduce.MATMUL_BLOCK) + k / _reduce.MATMUL_BLOCK) * np.finfo(np.float32).eps
+    bound = (np.log2(reduce.MATMUL_BLOCK) + k / reduce.MATMUL_BLOCK) * np.finfo(np.float32).eps
     assert np.max(np.abs(full - exact)) <= bound * np.max(np.abs(exact))

@@ -9,7 +9,7 @@ import pytest
 import jcollapse as jc
 from jcollapse.models import LinearRegression
 
-from _helpers import regression_truth
+from helpers import regression_truth
 
 
 @pytest.mark.parametrize(

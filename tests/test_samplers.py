@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jcollapse.models._gamma import _candidates, _first, chi_square, gamma
-from jcollapse.models._random import poisson
+from jcollapse.internal.gamma import candidates, first_accepted, chi_square, gamma
+from jcollapse.internal.samplers import poisson
 
 DRAWS = 400_000
 GAMMA_SHAPES = [0.3, 1.0, 2.5, 49.5, 1e4, 1e7]
@@ -34,7 +34,7 @@ def test_gamma_matches_exact_law(shape):
 
 @pytest.mark.parametrize("lam", POISSON_MEANS)
 def test_poisson_matches_exact_law(lam):
-    # Means above 1e4 take the gamma reduction (jcollapse.models._random.poisson).
+    # Means above 1e4 take the gamma reduction (jcollapse.internal.samplers.poisson).
     x = np.asarray(_poisson_draws(jax.random.key(8), lam), np.float64)
     assert np.all(x == np.round(x))
     cuts = np.unique(stats.poisson.ppf(np.linspace(0, 1, 101)[1:-1], lam))
@@ -53,7 +53,7 @@ def test_gamma_draws_do_not_depend_on_the_batch():
     shape = jnp.float32(1.0)
     batch = jax.jit(jax.vmap(lambda k: gamma(k, shape)))(keys)
     d = shape - 1 / 3
-    found = jax.vmap(lambda k: _first(_candidates(k, d, 1 / jnp.sqrt(9 * d))[0])[0])(keys)
+    found = jax.vmap(lambda k: first_accepted(candidates(k, d, 1 / jnp.sqrt(9 * d))[0])[0])(keys)
     retried = np.flatnonzero(~np.asarray(found))
     assert retried.size > 0  # the fallback ran
     alone = jax.jit(lambda k: gamma(k, shape))

@@ -16,12 +16,12 @@ import pytest
 import xarray as xr
 
 import jcollapse as jc
-from jcollapse.sweeps import BINS, MetricState, _checkpoint, bin_index, summarise, summarise_chunk
+from jcollapse.sweeps import BINS, MetricState, checkpoints, bin_index, summarise, summarise_chunk
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _sweep_job  # noqa: E402
+import sweep_job  # noqa: E402
 
-JOB = Path(__file__).parent / "_sweep_job.py"
+JOB = Path(__file__).parent / "sweep_job.py"
 MODEL = jc.models.GaussianMean(dim=1)
 TRUTH = MODEL.params(mean=0.0, cov=[[1.0]])
 LOOP = jc.Loop(MODEL, generations=8, sample_size=10)
@@ -40,9 +40,9 @@ def on_cpu():
 
 @pytest.fixture(scope="module")
 def reference():
-    """The job of tests/_sweep_job.py, run here, plainly (on a CPU device, :func:`on_cpu`)."""
+    """The job of tests/sweep_job.py, run here, plainly (on a CPU device, :func:`on_cpu`)."""
     with on_cpu():
-        return jc.sweep(**_sweep_job.job())
+        return jc.sweep(**sweep_job.job())
 
 
 # ----------------------------------------------------------------------------- errors
@@ -216,7 +216,7 @@ def test_progress_bar_reports_seeds_per_second(capsys):
 
 
 def test_out_is_written_read_back_and_guarded(reference, tmp_path):
-    job = _sweep_job.job()
+    job = sweep_job.job()
     with on_cpu():
         ds = jc.sweep(**job, out=tmp_path)
     xr.testing.assert_identical(ds, reference)
@@ -241,13 +241,13 @@ def test_a_sweep_killed_and_resumed_equals_an_uninterrupted_one(reference, tmp_p
     job.send_signal(signal.SIGKILL)
     job.wait()
     assert job.returncode == -signal.SIGKILL
-    state = _checkpoint.load_checkpoint(tmp_path, 0, reference.attrs["fingerprint"], 1)
-    chunks = -(-_sweep_job.SEEDS // _sweep_job.CHUNK_SIZE)
+    state = checkpoints.load_checkpoint(tmp_path, 0, reference.attrs["fingerprint"], 1)
+    chunks = -(-sweep_job.SEEDS // sweep_job.CHUNK_SIZE)
     assert 1 <= len(state["groups"][0].done) < chunks, "the kill must land mid-run"
     assert not (tmp_path / "sweep.nc").exists()
     assert not list(tmp_path.glob("**/*.partial"))
     with on_cpu():
-        resumed = jc.sweep(**_sweep_job.job(), out=tmp_path)
+        resumed = jc.sweep(**sweep_job.job(), out=tmp_path)
     xr.testing.assert_identical(resumed, reference)
     assert not (tmp_path / ".checkpoint").exists()
 

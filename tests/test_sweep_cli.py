@@ -6,7 +6,7 @@ import pytest
 import xarray as xr
 
 from jcollapse import cli, experiments
-from jcollapse.sweeps import _config
+from jcollapse.sweeps import load_config
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.toml"))
 TINY = """
@@ -34,7 +34,7 @@ real_fraction = [0.2, 0.6]
 def test_examples_are_valid_configurations():
     assert len(EXAMPLES) >= 2
     for path in EXAMPLES:
-        config = _config.load(path)
+        config = load_config(path)
         assert config.grid and config.seeds >= 1
 
 
@@ -58,7 +58,7 @@ def test_bad_configurations_name_the_key_and_write_nothing(edit, match, tmp_path
     config = tmp_path / "bad.toml"
     config.write_text(edit(TINY))
     with pytest.raises(ValueError, match=match):
-        _config.load(config)
+        load_config(config)
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as exit:
         cli.main(["sweep", str(config), "--out", str(out), "--no-progress"])

@@ -20,7 +20,7 @@ allowances, 2.5 % for the bias and 1 % for the others, sit above these by more t
 import numpy as np
 import pytest
 
-from jcollapse.theory._regression import (
+from jcollapse.theory import (
     ols_chain_error,
     ols_pipeline_error,
     overparametrized_collapse,

@@ -1,8 +1,7 @@
 """Bad configuration raises ValueError naming the field and its allowed range, before any
-compilation: ``jcollapse.simulate.compiled_chunk`` (the only entry into jit) is replaced by
-a function that fails the test if it is ever reached."""
+compilation: ``jcollapse.internal.devices.run_sharded`` (through which the executor runs
+every compiled chunk) is replaced by a function that fails the test if it is ever reached."""
 
-import importlib
 import math
 
 import jax
@@ -11,8 +10,8 @@ import pytest
 
 import jcollapse as jc
 
-# `jcollapse.simulate` the attribute is the function; the module is in sys.modules.
-simulate_module = importlib.import_module("jcollapse.simulate")
+from jcollapse.internal import devices
+from jcollapse.internal.keys import as_key
 
 G1, G2, M1 = jc.models.Gaussian(dim=1), jc.models.Gaussian(dim=2), jc.models.GaussianMean(dim=2)
 KEY = jax.random.key(0)
@@ -20,10 +19,10 @@ KEY = jax.random.key(0)
 
 @pytest.fixture(autouse=True)
 def no_compilation(monkeypatch):
-    def forbidden(plan):
-        raise AssertionError("compiled_chunk was reached: validation must happen before compiling")
+    def forbidden(*args):
+        raise AssertionError("a compiled chunk was run: validation must happen before compiling")
 
-    monkeypatch.setattr(simulate_module, "compiled_chunk", forbidden)
+    monkeypatch.setattr(devices, "run_sharded", forbidden)
 
 
 def _loop(**changes):
@@ -145,7 +144,7 @@ def test_bad_key(key):
 
 def test_legacy_key_is_accepted_and_equals_wrapped(monkeypatch):
     """``PRNGKey(0)`` (uint32[2]) is the same key as ``wrap_key_data`` of it."""
-    key = simulate_module.as_key(jax.random.PRNGKey(0))
+    key = as_key(jax.random.PRNGKey(0))
     assert key.shape == () and jax.numpy.issubdtype(key.dtype, jax.dtypes.prng_key)
     np.testing.assert_array_equal(jax.random.key_data(key), jax.random.PRNGKey(0))
 

@@ -12,7 +12,7 @@ from typing import Callable, Union
 
 import numpy as np
 
-from .._atomic import directory_path
+from ..internal.atomic import directory_path
 
 
 def machine_facts() -> list[tuple[str, str]]:
@@ -143,7 +143,7 @@ def write_reproduction(
     log=None,
 ) -> None:
     """Write a reproduction's figures, CSV tables and ``summary.md`` into `out`, atomically
-    (:func:`jcollapse._atomic.atomic_directory`): `out` is replaced only once complete.
+    (:func:`jcollapse.internal.atomic.atomic_directory`): `out` is replaced only once complete.
 
     **Arguments:**
 
@@ -166,7 +166,7 @@ def write_reproduction(
 
     ```
     """
-    from .._atomic import atomic_directory
+    from ..internal.atomic import atomic_directory
     from ._figures import save
 
     with atomic_directory(out) as tmp:

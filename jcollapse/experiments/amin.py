@@ -39,7 +39,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from ..models._validation import check_count
+from ..internal.validation import check_count
 from ._curves import healthy_mean_sem
 from ._report import progress
 from ._series import Series, log_spaced, select, series_rows

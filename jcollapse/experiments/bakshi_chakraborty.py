@@ -46,7 +46,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..models._validation import check_count
+from ..internal.validation import check_count
 from ._curves import Curve, find_curve, summarize, theory_or_none
 
 #: Name of the command: ``jcollapse reproduce bakshi-chakraborty``.

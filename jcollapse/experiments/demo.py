@@ -32,8 +32,8 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .._atomic import atomic_directory, directory_path
-from ..models._validation import check_count
+from ..internal.atomic import atomic_directory, directory_path
+from ..internal.validation import check_count
 from ._curves import Curve, find_curve, summarize, theory_or_none
 from ._report import format_number, summary_markdown_tail
 

@@ -34,7 +34,7 @@ like ``t tr(Sigma)/n``). For ``a > 0`` shrinking weights act like a decreasing s
 
 from ._chain import draw_mixed, exceedance, filtered_chain, filtered_errors, filtered_update
 from ._network import ContractionFilter, filter_features
-from ._train import chain_losses, default_prior, gaussian_mean_prior, train_filter, uniform_mean_prior
+from ._train import chain_losses, default_prior, train_filter
 
 __all__ = [
     "ContractionFilter",
@@ -46,7 +46,5 @@ __all__ = [
     "filtered_chain",
     "filtered_errors",
     "filtered_update",
-    "gaussian_mean_prior",
     "train_filter",
-    "uniform_mean_prior",
 ]

@@ -12,6 +12,7 @@ with weights ``w`` in ``(0, 1)`` from a filter (``w = 1``: the plain MLE, no fil
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import Optional
@@ -22,13 +23,11 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._reduce import pairwise_sum
-from ..models._base import AbstractMeanFamily
-from ..models._validation import check_count, float_dtype
-from ..simulate import MIN_LANES, as_key
-
-#: Default largest number of seeds per compiled chunk.
-MAX_DEFAULT_CHUNK = 1024
+from ..executor import run_seeds
+from ..internal.reduce import pairwise_sum
+from ..internal.validation import check_count, check_fraction, float_dtype
+from ..models import AbstractMeanFamily
+from ._network import ContractionFilter
 
 
 def check_mean_family(model) -> AbstractMeanFamily:
@@ -49,28 +48,6 @@ def check_mean_family(model) -> AbstractMeanFamily:
             f"got {type(model).__name__}"
         )
     return model
-
-
-def check_fraction(name: str, value) -> float:
-    """``value`` as a float after checking it is a finite number in ``[0, 1]``.
-
-    ```python
-    >>> check_fraction("real_fraction", 0.25)
-    0.25
-    >>> check_fraction("real_fraction", 1.5)
-    Traceback (most recent call last):
-    ...
-    ValueError: real_fraction must be a number in [0, 1]; got 1.5
-
-    ```
-    """
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}") from None
-    if isinstance(value, bool) or np.ndim(value) != 0 or not (0.0 <= number <= 1.0):
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
-    return number
 
 
 def draw_mixed(
@@ -204,17 +181,19 @@ class _Gated(eqx.Module):
 
 @functools.lru_cache(maxsize=1)
 def _template_filter():
-    from ._network import ContractionFilter
-
     return ContractionFilter(jax.random.key(0))
 
 
-@eqx.filter_jit
-def _errors_chunk(filter, model, truth, key, indices, real_fraction, sample_size: int, generations: int):
-    seed_keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(indices)
-    return jax.vmap(
-        lambda k: filtered_chain(filter, model, truth, k, real_fraction, sample_size, generations)
-    )(seed_keys)
+@dataclasses.dataclass(frozen=True)
+class _Chain:
+    """One seed's filtered chain for :func:`jcollapse.run_seeds`:
+    ``(key, filter, model, truth, real_fraction) -> errors [G + 1]``."""
+
+    sample_size: int
+    generations: int
+
+    def __call__(self, key, filter, model, truth, real_fraction):
+        return filtered_chain(filter, model, truth, key, real_fraction, self.sample_size, self.generations)
 
 
 def _check_filter(filter):
@@ -254,8 +233,9 @@ def filtered_errors(
     - `generations`: ``G >= 1``.
     - `seeds`: number of independent chains, ``>= 1``.
     - `key`: ``jax.random.key(...)``.
-    - `chunk_size`: seeds per compiled batch (default: ``seeds`` rounded up to a power of
-      two, at most 1024); the last chunk is padded.
+    - `chunk_size`: seeds per compiled batch (default: as
+      :func:`jcollapse.executor.default_chunk_size` sizes it); the last chunk is padded.
+      Chunks are split over the local devices.
 
     **Returns:**
 
@@ -282,18 +262,10 @@ def filtered_errors(
     sample_size = check_count("sample_size", sample_size, max(1, model.min_sample_size))
     generations = check_count("generations", generations, 1)
     seeds = check_count("seeds", seeds, 1)
-    if chunk_size is None:
-        chunk_size = min(1 << (seeds - 1).bit_length(), MAX_DEFAULT_CHUNK)
-    chunk_size = max(MIN_LANES, check_count("chunk_size", chunk_size, 1))
-    key = as_key(key)
-    a = jnp.asarray(real_fraction, float_dtype())
-    enabled = jnp.asarray(filter is not None)
-    filter = _Gated(_template_filter() if filter is None else filter, enabled)
-    pieces = []
-    for start in range(0, seeds, chunk_size):
-        indices = jnp.arange(start, start + chunk_size, dtype=jnp.uint32)
-        pieces.append(np.asarray(_errors_chunk(filter, model, truth, key, indices, a, sample_size, generations)))
-    return np.concatenate(pieces)[:seeds]
+    a = np.asarray(real_fraction, float_dtype())
+    filter = _Gated(_template_filter() if filter is None else filter, np.asarray(filter is not None))
+    return run_seeds(_Chain(sample_size, generations), filter, model, truth, a, key=key, seeds=seeds,
+                     chunk_size=chunk_size)
 
 
 def exceedance(errors, delta: float, tail: int) -> tuple[float, float]:

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from .._reduce import matmul, pairwise_sum
+from ..internal.reduce import matmul, pairwise_sum
 
 #: Number of input features per sample and coordinate (see :func:`filter_features`).
 NUM_FEATURES = 3
@@ -138,7 +138,7 @@ class ContractionFilter(eqx.Module):
         features = filter_features(samples, estimate, std, generation, clip=self.clip, eps=self.eps)
         n, dim, _ = features.shape
         hidden = features.reshape(n * dim, NUM_FEATURES).astype(self.mlp.layers[0].weight.dtype)
-        # The MLP's layers applied with fixed-order sums (jcollapse._reduce.matmul) rather
+        # The MLP's layers applied with fixed-order sums (jcollapse.internal.reduce.matmul) rather
         # than a vmapped dot, whose rounding depends on the batch size on XLA CPU: a seed's
         # trajectory must not depend on how many seeds run beside it.
         for i, layer in enumerate(self.mlp.layers):

@@ -29,93 +29,21 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .. import models as _models
-from .._reduce import pairwise_sum
-from ..models._validation import check_count
-from ..simulate import as_key
-from ._chain import check_fraction, check_mean_family, draw_mixed, filtered_update
-
-
-def gaussian_mean_prior(model, *, scale: float = 1.0, cov=None) -> Callable:
-    """A prior for :class:`~jcollapse.models.GaussianMean` truths: ``mean ~ N(0, scale^2 I)``.
-
-    **Arguments:**
-
-    - `model`: a ``GaussianMean``.
-    - `scale`: standard deviation of each mean coordinate.
-    - `cov`: the known covariance (default: the identity).
-
-    **Returns:**
-
-    ``prior(key) -> params`` (traceable, vmappable).
-
-    ```python
-    >>> import jax, jcollapse as jc
-    >>> prior = gaussian_mean_prior(jc.models.GaussianMean(dim=2))
-    >>> prior(jax.random.key(0)).mean.shape
-    (2,)
-
-    ```
-    """
-    dim = model.dim
-    template = model.params(mean=np.zeros(dim), cov=np.eye(dim) if cov is None else cov)
-    dtype = template.mean.dtype
-
-    def prior(key):
-        mean = scale * jax.random.normal(key, (dim,), dtype=dtype)
-        return model.from_mean_parameter(mean, template)
-
-    return prior
-
-
-def uniform_mean_prior(model, template, *, low: float, high: float) -> Callable:
-    """A prior drawing every coordinate of the mean parameter from ``U(low, high)``.
-
-    Works for any :class:`~jcollapse.models.AbstractMeanFamily` through
-    ``from_mean_parameter(mean, template)``, e.g. Poisson rates or Bernoulli probabilities.
-
-    **Arguments:**
-
-    - `model`: the model.
-    - `template`: validated parameters supplying the shape, dtype and any known fields.
-    - `low`, `high`: the range.
-
-    **Returns:**
-
-    ``prior(key) -> params``.
-
-    ```python
-    >>> import jax, jcollapse as jc
-    >>> model = jc.models.GaussianMean(dim=1)
-    >>> prior = uniform_mean_prior(model, model.params(mean=0.0, cov=[[1.0]]), low=2.0, high=3.0)
-    >>> 2.0 <= float(prior(jax.random.key(0)).mean[0]) <= 3.0
-    True
-
-    ```
-    """
-    check_mean_family(model)
-    mean = model.mean_parameter(template)
-    if not low < high:
-        raise ValueError(f"need low < high; got low={low!r}, high={high!r}")
-
-    def prior(key):
-        draw = jax.random.uniform(key, mean.shape, dtype=mean.dtype, minval=low, maxval=high)
-        return model.from_mean_parameter(draw, template)
-
-    return prior
+from ..internal.keys import as_key
+from ..internal.reduce import pairwise_sum
+from ..internal.validation import check_count, check_fraction
+from ._chain import check_mean_family, draw_mixed, filtered_update
 
 
 @functools.lru_cache(maxsize=32)
 def default_prior(model) -> Callable:
-    """The default training prior of a mean family.
-
-    - ``GaussianMean``: ``mean ~ N(0, I)``, covariance the identity;
-    - ``Poisson``: every rate ``~ U(1, 10)``;
-    - ``Bernoulli``: every probability ``~ U(0.1, 0.9)``.
+    """The default training prior of a mean family: its
+    :meth:`~jcollapse.models.AbstractMeanFamily.parameter_prior` (``GaussianMean``: ``mean ~
+    N(0, I)``; ``Poisson``: rates ``~ U(1, 10)``; ``Bernoulli``: probabilities ``~ U(0.1, 0.9)``).
 
     **Arguments:**
 
-    - `model`: one of the above.
+    - `model`: an :class:`~jcollapse.models.AbstractMeanFamily`.
 
     **Returns:**
 
@@ -129,16 +57,7 @@ def default_prior(model) -> Callable:
 
     ```
     """
-    check_mean_family(model)
-    if isinstance(model, _models.GaussianMean):
-        return gaussian_mean_prior(model)
-    poisson = getattr(_models, "Poisson", None)
-    if poisson is not None and isinstance(model, poisson):
-        return uniform_mean_prior(model, model.params(rate=np.ones(model.dim)), low=1.0, high=10.0)
-    bernoulli = getattr(_models, "Bernoulli", None)
-    if bernoulli is not None and isinstance(model, bernoulli):
-        return uniform_mean_prior(model, model.params(probs=np.full(model.dim, 0.5)), low=0.1, high=0.9)
-    raise ValueError(f"no default prior for {type(model).__name__}; pass prior=...")
+    return check_mean_family(model).parameter_prior()
 
 
 def chain_losses(

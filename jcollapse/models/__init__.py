@@ -1,13 +1,15 @@
-"""Model families. Each is an ``eqx.Module`` of static structure; see :mod:`._base`."""
+"""Model families. Each is an ``eqx.Module`` of static structure (and traced settings), registered
+by name with :func:`register_family`; see :mod:`._base` for the contract a family implements."""
 
-from ._base import AbstractExactModel, AbstractMeanFamily, AbstractModel, AbstractStatistics
+from ._base import AbstractExactModel, AbstractMeanFamily, AbstractModel, AbstractStatistics, uniform_mean_prior
 from ._categorical import Categorical, CategoricalParams
 from ._counts import CountStatistics
 from ._exponential import Bernoulli, BernoulliParams, Poisson, PoissonParams
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
-from ._markov import MarkovChain, MarkovChainParams
+from ._markov import MarkovChain, MarkovChainParams, stationary
 from ._moments import MomentStatistics
-from ._regression import LinearRegression, RegressionParams, RegressionStatistics
+from ._registry import families, family, register_family, theory_modules
+from ._regression import LinearRegression, RegressionParams, RegressionStatistics, excess_risks, ridge_solutions
 
 __all__ = [
     "AbstractModel",
@@ -30,4 +32,12 @@ __all__ = [
     "PoissonParams",
     "RegressionParams",
     "RegressionStatistics",
+    "excess_risks",
+    "families",
+    "family",
+    "register_family",
+    "ridge_solutions",
+    "stationary",
+    "theory_modules",
+    "uniform_mean_prior",
 ]

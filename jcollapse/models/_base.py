@@ -20,9 +20,10 @@ the statistics of ``count`` samples directly and exactly in distribution.
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import equinox as eqx
+import jax
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 Params = Any
@@ -68,7 +69,7 @@ class AbstractModel(eqx.Module):
         """Weighted sufficient statistics of ``data``; zero weights drop samples.
 
         The engine passes 0/1 weights; a seed's statistics are then bitwise the same
-        whatever the vmap batch size (:mod:`jcollapse._reduce`).
+        whatever the vmap batch size (:mod:`jcollapse.internal.reduce`).
         """
 
     @abc.abstractmethod
@@ -121,3 +122,45 @@ class AbstractMeanFamily(AbstractExactModel):
     @abc.abstractmethod
     def sample_std(self, params: Params) -> Float[Array, " dim"]:
         """The standard deviation of one coordinate of one sample under ``params``."""
+
+    @abc.abstractmethod
+    def parameter_prior(self) -> Callable[[PRNGKeyArray], Params]:
+        """A default law of plausible parameters of this family, ``prior(key) -> params``
+        (traceable and vmappable); :func:`jcollapse.filters.train_filter` draws the truths
+        of its training chains from it."""
+
+
+def uniform_mean_prior(model: AbstractMeanFamily, template: Params, *, low: float, high: float) -> Callable:
+    """A prior drawing every coordinate of the mean parameter from ``U(low, high)``.
+
+    Works for any :class:`AbstractMeanFamily` through ``from_mean_parameter(mean,
+    template)``, e.g. Poisson rates or Bernoulli probabilities.
+
+    **Arguments:**
+
+    - `model`: the model.
+    - `template`: validated parameters supplying the shape, dtype and any known fields.
+    - `low`, `high`: the range, ``low < high``.
+
+    **Returns:**
+
+    ``prior(key) -> params``.
+
+    ```python
+    >>> import jax, jcollapse as jc
+    >>> model = jc.models.GaussianMean(dim=1)
+    >>> prior = uniform_mean_prior(model, model.params(mean=0.0, cov=[[1.0]]), low=2.0, high=3.0)
+    >>> 2.0 <= float(prior(jax.random.key(0)).mean[0]) <= 3.0
+    True
+
+    ```
+    """
+    mean = model.mean_parameter(template)
+    if not low < high:
+        raise ValueError(f"need low < high; got low={low!r}, high={high!r}")
+
+    def prior(key):
+        draw = jax.random.uniform(key, mean.shape, dtype=mean.dtype, minval=low, maxval=high)
+        return model.from_mean_parameter(draw, template)
+
+    return prior

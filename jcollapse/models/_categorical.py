@@ -11,12 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from .._reduce import pairwise_sum
+from ..internal.reduce import pairwise_sum
 from ._base import AbstractExactModel
+from ._registry import register_family
 from ._counts import CountStatistics
-from ._random import multinomial
-from ._special import log1pmx
-from ._validation import as_finite_array, to_device
+from ..internal.samplers import multinomial
+from ..internal.special import log1pmx
+from ..internal.validation import as_finite_array, to_device
 
 #: ``path="auto"`` draws counts (K binomials) once ``n >= 16 K``; below, n CDF inversions
 #: are cheaper. Measured on 2 CPU cores, 512-1024 seeds: raw and exact break even near
@@ -79,6 +80,7 @@ def _sample_indices(key: PRNGKeyArray, probs: Float[Array, " K"], n: int) -> Int
     return jnp.minimum(index, last_positive).astype(jnp.int32)
 
 
+@register_family(theory="jcollapse.theory._categorical")
 class Categorical(AbstractExactModel):
     """A categorical distribution over ``num_categories`` tokens, fitted by frequencies.
 
@@ -118,9 +120,9 @@ class Categorical(AbstractExactModel):
     Paths: the exact-statistics path (``path="auto"``'s choice from ``n = 16 K`` on, see
     :meth:`exact_is_cheaper`) draws a generation's counts directly as
     ``Multinomial(n, theta)`` by conditional binomials
-    (:func:`jcollapse.models._random.multinomial`), ``O(K)`` work whatever ``n`` is, exact
+    (:func:`jcollapse.internal.samplers.multinomial`), ``O(K)`` work whatever ``n`` is, exact
     in distribution up to ``n = 2^24`` (``jax.random.binomial`` is not, at large ``n``; see
-    :func:`jcollapse.models._random.binomial`). The estimator sees the data only through the
+    :func:`jcollapse.internal.samplers.binomial`). The estimator sees the data only through the
     counts, so nothing is lost. The raw path (``path="raw"``) draws ``n`` category indices
     by inverting the CDF with one uniform each, ``O(n log K)``; in float32 the uniform has
     23 random bits, so each category's probability is realised to within ``2^-23`` there.

@@ -25,13 +25,13 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from .._reduce import pairwise_sum
-from ._base import AbstractMeanFamily, Params
-from ._gaussian import _squared_distance
+from ..internal.reduce import pairwise_sum, squared_distance
+from ._base import AbstractMeanFamily, Params, uniform_mean_prior
+from ._registry import register_family
 from ._moments import MomentStatistics
-from ._special import safe_divide
-from ._random import binomial, poisson
-from ._validation import as_finite_array, to_device
+from ..internal.special import safe_divide
+from ..internal.samplers import binomial, poisson
+from ..internal.validation import as_finite_array, to_device
 
 
 def _check_dim(dim) -> None:
@@ -108,6 +108,7 @@ class _IndependentMeanFamily(AbstractMeanFamily):
     dim: AbstractVar[int]
     _params_type: AbstractClassVar[type]
     _mean_field: AbstractClassVar[str]
+    prior_range: AbstractClassVar[tuple[float, float]]
 
     metric_names: ClassVar[tuple[str, ...]] = ("param_sq_error", "variance", "absorbed")
 
@@ -238,6 +239,25 @@ class _IndependentMeanFamily(AbstractMeanFamily):
         """
         return jnp.sqrt(self._variance(self.mean_parameter(params)))
 
+    def parameter_prior(self):
+        """A prior of truths: every coordinate uniform on :attr:`prior_range` (Poisson rates
+        in ``(1, 10)``, Bernoulli probabilities in ``(0.1, 0.9)``).
+
+        **Returns:**
+
+        ``prior(key) -> params`` (traceable, vmappable).
+
+        ```python
+        >>> import jax
+        >>> float(Bernoulli(dim=1).parameter_prior()(jax.random.key(0)).probs[0]) < 0.9
+        True
+
+        ```
+        """
+        low, high = self.prior_range
+        template = self.params(**{self._mean_field: np.full(self.dim, (low + high) / 2)})
+        return uniform_mean_prior(self, template, low=low, high=high)
+
     def metrics(self, params: Params, truth: Params) -> dict[str, Array]:
         """``param_sq_error``, ``variance`` and ``absorbed`` (see :class:`Poisson` and
         :class:`Bernoulli`).
@@ -257,7 +277,7 @@ class _IndependentMeanFamily(AbstractMeanFamily):
         """
         mean = self.mean_parameter(params)
         return {
-            "param_sq_error": _squared_distance(mean, self.mean_parameter(truth)),
+            "param_sq_error": squared_distance(mean, self.mean_parameter(truth)),
             "variance": pairwise_sum(self._variance(mean)) / self.dim,
             "absorbed": jnp.all(self._is_absorbing(mean)).astype(mean.dtype),
         }
@@ -292,6 +312,7 @@ class _IndependentMeanFamily(AbstractMeanFamily):
         return True
 
 
+@register_family(theory=("jcollapse.theory._exponential", "jcollapse.theory._mean_accumulate"))
 class Poisson(_IndependentMeanFamily):
     """``dim`` independent Poisson coordinates; the rates are estimated by the sample mean.
 
@@ -325,6 +346,8 @@ class Poisson(_IndependentMeanFamily):
 
     _params_type: ClassVar[type] = PoissonParams
     _mean_field: ClassVar[str] = "rate"
+    #: The range of :meth:`parameter_prior`'s rates.
+    prior_range: ClassVar[tuple[float, float]] = (1.0, 10.0)
 
     def params(self, *, rate) -> PoissonParams:
         """Validated truth: independent Poisson(``rate``) coordinates.
@@ -385,6 +408,7 @@ class Poisson(_IndependentMeanFamily):
         return mean == 0
 
 
+@register_family(theory="jcollapse.theory._exponential")
 class Bernoulli(_IndependentMeanFamily):
     """``dim`` independent Bernoulli coordinates; the probabilities are estimated by the
     sample mean.
@@ -399,7 +423,7 @@ class Bernoulli(_IndependentMeanFamily):
       seeds is the fraction of seeds collapsed.
 
     Exact-statistics path (the default): the sum of ``n`` draws is ``Binomial(n, p)``
-    per coordinate, drawn with :func:`~jcollapse.models._random.binomial` (exact at large
+    per coordinate, drawn with :func:`~jcollapse.internal.samplers.binomial` (exact at large
     ``n``), so a generation costs ``O(dim)`` whatever ``n`` is.
 
     ```python
@@ -418,6 +442,8 @@ class Bernoulli(_IndependentMeanFamily):
 
     _params_type: ClassVar[type] = BernoulliParams
     _mean_field: ClassVar[str] = "probs"
+    #: The range of :meth:`parameter_prior`'s probabilities.
+    prior_range: ClassVar[tuple[float, float]] = (0.1, 0.9)
 
     def params(self, *, probs) -> BernoulliParams:
         """Validated truth: independent Bernoulli(``probs``) coordinates.

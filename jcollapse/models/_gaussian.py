@@ -11,12 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from .._linalg import cholesky, eigvalsh
-from .._reduce import matmul, pairwise_sum, trace
+from ..internal.linalg import cholesky, eigvalsh
+from ..internal.reduce import matmul, pairwise_sum, squared_distance, trace
 from ._base import AbstractExactModel, AbstractMeanFamily
+from ._registry import register_family
 from ._moments import MomentStatistics
-from ._random import wishart
-from ._validation import as_finite_array, psd_factor, to_device
+from ..internal.samplers import wishart
+from ..internal.validation import as_finite_array, psd_factor, to_device
 
 
 class GaussianParams(eqx.Module):
@@ -61,10 +62,7 @@ def _sample_mean(key: PRNGKeyArray, params: GaussianParams, count: Int[Array, ""
     return jnp.where(count > 0, params.mean + scale * matmul(params.factor, z), 0)
 
 
-def _squared_distance(a: Array, b: Array) -> Float[Array, ""]:
-    return pairwise_sum((a - b) ** 2)
-
-
+@register_family(theory="jcollapse.theory._gaussian")
 class Gaussian(AbstractExactModel):
     """A ``dim``-dimensional Gaussian with mean and full covariance estimated.
 
@@ -156,7 +154,7 @@ class Gaussian(AbstractExactModel):
         # tr((S^1/2 C S^1/2)^1/2) = sum sqrt(eig(C S)) = sum sqrt(eig(L^T S L)), C = L L^T.
         cross = matmul(matmul(params.factor.T, truth.cov), params.factor)
         root_trace = pairwise_sum(jnp.sqrt(jnp.clip(eigvalsh(cross), 0, None)))
-        mean_sq_error = _squared_distance(params.mean, truth.mean)
+        mean_sq_error = squared_distance(params.mean, truth.mean)
         bures = trace(params.cov) + trace(truth.cov) - 2 * root_trace
         return {
             "mean_sq_error": mean_sq_error,
@@ -172,6 +170,7 @@ class Gaussian(AbstractExactModel):
         return True
 
 
+@register_family(theory=("jcollapse.theory._gaussian", "jcollapse.theory._mean_accumulate"))
 class GaussianMean(AbstractMeanFamily):
     """A ``dim``-dimensional Gaussian whose covariance is known; only the mean is estimated.
 
@@ -236,8 +235,35 @@ class GaussianMean(AbstractMeanFamily):
     def sample_std(self, params: GaussianParams) -> Float[Array, " dim"]:
         return jnp.sqrt(jnp.diagonal(params.cov))
 
+    def parameter_prior(self, *, scale: float = 1.0, cov=None):
+        """A prior of truths: ``mean ~ N(0, scale^2 I)``, the covariance `cov` known.
+
+        **Arguments:**
+
+        - `scale`: the standard deviation of each mean coordinate.
+        - `cov`: the known covariance (default: the identity).
+
+        **Returns:**
+
+        ``prior(key) -> params`` (traceable, vmappable).
+
+        ```python
+        >>> import jax
+        >>> GaussianMean(dim=2).parameter_prior()(jax.random.key(0)).mean.shape
+        (2,)
+
+        ```
+        """
+        template = self.params(mean=np.zeros(self.dim), cov=np.eye(self.dim) if cov is None else cov)
+        dtype = template.mean.dtype
+
+        def prior(key):
+            return self.from_mean_parameter(scale * jax.random.normal(key, (self.dim,), dtype=dtype), template)
+
+        return prior
+
     def metrics(self, params: GaussianParams, truth: GaussianParams) -> dict[str, Array]:
-        return {"mean_sq_error": _squared_distance(params.mean, truth.mean)}
+        return {"mean_sq_error": squared_distance(params.mean, truth.mean)}
 
     def is_degenerate(self, params: GaussianParams) -> Bool[Array, ""]:
         return jnp.asarray(False)

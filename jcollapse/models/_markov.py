@@ -11,12 +11,13 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from .._reduce import matmul, pairwise_sum
+from ..internal.reduce import matmul, pairwise_sum
 from ._base import AbstractExactModel
+from ._registry import register_family
 from ._categorical import probs_tolerance
 from ._counts import CountStatistics
-from ._random import multinomial
-from ._validation import as_finite_array, to_device
+from ..internal.samplers import multinomial
+from ..internal.validation import as_finite_array, to_device
 
 #: The most squarings :func:`stationary` performs (``Q^(2^64)``).
 MAX_SQUARINGS = 64
@@ -81,7 +82,7 @@ def stationary(params: MarkovChainParams) -> Float[Array, " S"]:
 
     ``pi = initial Q^inf`` with ``Q = (I + P) / 2``, the lazy chain: it has the same
     stationary distributions as ``P`` and is aperiodic, so ``Q^m`` converges. ``Q^(2^k)``
-    is formed by repeated squaring (:func:`jcollapse._reduce.matmul`, so the result does not
+    is formed by repeated squaring (:func:`jcollapse.internal.reduce.matmul`, so the result does not
     depend on the vmap batch size), each square's rows renormalised to sum to 1. For an
     irreducible ``P`` this is its unique stationary distribution; for a reducible one
     (collapse can create absorbing classes) it is the mixture of the closed classes'
@@ -139,6 +140,7 @@ def stationary(params: MarkovChainParams) -> Float[Array, " S"]:
     return matmul(params.initial, limit)
 
 
+@register_family
 class MarkovChain(AbstractExactModel):
     """A Markov chain on ``num_states`` tokens, fitted by transition frequencies.
 
@@ -189,7 +191,7 @@ class MarkovChain(AbstractExactModel):
     ``count (L - 1)`` stay below ``2^24``.
 
     Cost: the exact path makes ``L S`` sequential calls of the binomial sampler (a scan
-    over steps, and :func:`jcollapse.models._random.multinomial`'s scan over a row's
+    over steps, and :func:`jcollapse.internal.samplers.multinomial`'s scan over a row's
     states), each a while loop that runs until the slowest lane of the batch accepts, and
     whose length grows slowly with the counts. It is therefore not always the faster path:
     on a 2-core CPU with ``S = 10``, ``L = 20`` and 100 seeds we measured 117 / 330 / 497

@@ -12,9 +12,9 @@ from typing import Optional
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._reduce import count_ones, pairwise_sum
+from ..internal.reduce import count_ones, pairwise_sum
 from ._base import AbstractStatistics
-from ._special import safe_divide
+from ..internal.special import safe_divide
 
 
 class MomentStatistics(AbstractStatistics):

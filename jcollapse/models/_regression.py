@@ -13,13 +13,15 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from .._linalg import eigh
-from .._reduce import count_ones, matmul, pairwise_sum
+from ..internal.linalg import eigh
+from ..internal.reduce import count_ones, matmul, pairwise_sum
 from ._base import AbstractExactModel, AbstractStatistics
-from ._random import standard_wishart_factor
-from ._validation import as_finite_array, psd_factor, to_device
+from ._registry import register_family
+from ..internal.samplers import standard_wishart_factor
+from ..internal.validation import as_finite_array, psd_factor, to_device
 
 
 class RegressionParams(eqx.Module):
@@ -151,6 +153,14 @@ def excess_risks(weights: Float[Array, "k dim"], truth: RegressionParams) -> Flo
     return pairwise_sum((diff * matmul(diff, truth.cov)).T)
 
 
+def _nonnegative(name: str, value) -> float:
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not (number and 0 <= value < float("inf")):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    return float(value)
+
+
+@register_family(theory="jcollapse.theory._regression")
 class LinearRegression(AbstractExactModel):
     """Linear regression ``y = x . w + noise * eps`` with covariates ``x ~ N(0, cov)``.
 
@@ -194,19 +204,18 @@ class LinearRegression(AbstractExactModel):
     """
 
     dim: int = eqx.field(static=True)
-    ridge: float = eqx.field(static=True, default=0.0)
-    noise: float = eqx.field(static=True, default=1.0)
+    # Settings (jcollapse.internal.settings): traced, so a grid over them compiles once.
+    ridge: float = 0.0
+    noise: float = 1.0
 
     metric_names: ClassVar[tuple[str, ...]] = ("test_error", "param_sq_error")
 
-    def __check_init__(self):
-        if not isinstance(self.dim, int) or isinstance(self.dim, bool) or self.dim < 1:
-            raise ValueError(f"dim must be an integer >= 1; got {self.dim!r}")
-        for name in ("ridge", "noise"):
-            value = getattr(self, name)
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not (number and 0 <= value < float("inf")):
-                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+    def __init__(self, dim: int, ridge: float = 0.0, noise: float = 1.0):
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
+            raise ValueError(f"dim must be an integer >= 1; got {dim!r}")
+        self.dim = dim
+        self.ridge = _nonnegative("ridge", ridge)
+        self.noise = _nonnegative("noise", noise)
 
     def params(self, *, weights, cov) -> RegressionParams:
         """Validated truth: weights ``w0`` and covariate covariance ``Sigma``.

@@ -15,7 +15,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
-from ..models._validation import as_finite_array, to_device
+from ..internal.validation import as_finite_array, to_device
 
 Params = Any
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models._validation import as_finite_array, check_count
+from ..internal.validation import as_finite_array, check_count
 
 
 def rate_bound(vc_dim: int, contamination, sample_size: int, rounds: int) -> np.ndarray:

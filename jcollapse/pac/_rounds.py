@@ -10,7 +10,6 @@ which labels are synthetic.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Optional
 
 import jax
@@ -18,14 +17,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..models._validation import as_finite_array, check_count, float_dtype
-from ..simulate import MIN_LANES, as_key
+from ..executor import run_seeds
+from ..internal.validation import as_finite_array, check_count, float_dtype
 from ._concepts import AbstractConcept, Params
 from ._learners import disagreement, erm, erm_sorted, merge_points
 
 LEARNERS = ("erm", "disagreement")
-#: Seeds per compiled batch unless ``chunk_size`` says otherwise.
-DEFAULT_CHUNK = 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,19 +148,18 @@ def _one_seed(
     return jnp.concatenate([concept.error(first, truth)[None], errors])
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled(concept: AbstractConcept, learner: str, n: int, rounds: int):
-    """The jitted ``(truth, alpha, key, seed_indices) -> error [lanes, rounds + 1]``.
+@dataclasses.dataclass(frozen=True)
+class _Rounds:
+    """One seed's rounds for :func:`jcollapse.run_seeds`: ``(key, truth, alpha) -> error [rounds + 1]``.
+    The truth and the contamination are traced; the rest is the compiled program's structure."""
 
-    Compiled once per (concept, learner, n, rounds) and chunk shape; the truth and the
-    contamination are traced.
-    """
+    concept: AbstractConcept
+    learner: str
+    n: int
+    rounds: int
 
-    def chunk(truth, alpha, key, seed_indices):
-        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(seed_indices)
-        return jax.vmap(lambda k: _one_seed(concept, learner, n, rounds, truth, alpha, k))(keys)
-
-    return jax.jit(chunk)
+    def __call__(self, key, truth, alpha):
+        return _one_seed(self.concept, self.learner, self.n, self.rounds, truth, alpha, key)
 
 
 def simulate(
@@ -197,8 +193,9 @@ def simulate(
       ``"disagreement"`` (round 0: ERM; then :func:`disagreement`).
     - `seeds`: number of independent runs, ``>= 1``.
     - `key`: ``jax.random.key(seed)``.
-    - `chunk_size`: seeds per compiled batch (default: the next power of two of `seeds`,
-      at most 1024). The last chunk is padded.
+    - `chunk_size`: seeds per compiled batch (default: as
+      :func:`jcollapse.executor.default_chunk_size` sizes it); the last chunk is padded.
+      Chunks are split over the local devices.
 
     **Returns:**
 
@@ -238,15 +235,8 @@ def simulate(
     if learner not in LEARNERS:
         raise ValueError(f"learner must be one of {LEARNERS}; got {learner!r}")
     seeds = check_count("seeds", seeds, 1)
-    key = as_key(key)
-    if chunk_size is None:
-        chunk_size = min(DEFAULT_CHUNK, 1 << (seeds - 1).bit_length())
-    chunk_size = max(MIN_LANES, check_count("chunk_size", chunk_size, 1))
-    function = _compiled(concept, learner, n, rounds)
-    alpha_array = jnp.asarray(alpha, float_dtype())
-    pieces = []
-    for start in range(0, seeds, chunk_size):
-        indices = jnp.arange(start, start + chunk_size, dtype=jnp.uint32)
-        pieces.append(np.asarray(jax.device_get(function(truth, alpha_array, key, indices))))
-    error = np.concatenate(pieces)[:seeds]
+    # ERM keeps every round's points, sorted, with merge temporaries: about 16 bytes a point.
+    lane_bytes = 16 * (rounds + 1) * n if learner == "erm" else 16 * n
+    error = run_seeds(_Rounds(concept, learner, n, rounds), truth, np.asarray(alpha, float_dtype()), key=key,
+                      seeds=seeds, chunk_size=chunk_size, lane_bytes=lane_bytes)
     return PACRun(concept, truth, learner, alpha, n, rounds, error)

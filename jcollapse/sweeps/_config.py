@@ -7,7 +7,7 @@ The schema (every table but ``[grid]`` is required; unknown keys are errors)::
     chunk_size = 1024            # optional: seeds per compiled batch
     quantiles = [0.05, 0.5, 0.95]  # optional: the quantiles reported beside mean and sem
 
-    [model]                      # a jc.models family and its settings
+    [model]                      # a registered family (jc.models.families()) and its settings
     family = "Gaussian"
     dim = 1
 
@@ -36,12 +36,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Optional, Union
 
+import jax
+
 from .. import models, schedules
 from ..loop import Loop
 
-#: The model families a configuration may name in ``[model] family``.
-FAMILIES = {name: getattr(models, name) for name in
-            ("Bernoulli", "Categorical", "Gaussian", "GaussianMean", "LinearRegression", "MarkovChain", "Poisson")}
 _TOP = {"seeds", "key", "chunk_size", "quantiles", "model", "truth", "loop", "grid"}
 _REQUIRED = ("seeds", "model", "truth", "loop")
 _LOOP_KEYS = tuple(p for p in inspect.signature(Loop.__init__).parameters if p not in ("self", "model"))
@@ -52,7 +51,7 @@ class SweepConfig:
     """A parsed configuration: the arguments of :func:`jcollapse.sweep`.
 
     ```python
-    >>> config = parse({"seeds": 10, "model": {"family": "GaussianMean", "dim": 1},
+    >>> config = parse_config({"seeds": 10, "model": {"family": "GaussianMean", "dim": 1},
     ...                 "truth": {"mean": [0.0], "cov": [[1.0]]}, "loop": {"generations": 3},
     ...                 "grid": {"real_fraction": [0.1, 0.5]}})
     >>> config.loop.generations, config.grid, config.seeds
@@ -71,8 +70,6 @@ class SweepConfig:
 
     def sweep_arguments(self) -> dict:
         """Keyword arguments for :func:`jcollapse.sweep` (the key as ``jax.random.key``)."""
-        import jax
-
         arguments = dict(loop=self.loop, truth=self.truth, grid=self.grid, seeds=self.seeds,
                          key=jax.random.key(self.key), chunk_size=self.chunk_size)
         if self.quantiles is not None:
@@ -107,7 +104,7 @@ def _integer(data: dict, name: str, minimum: int, default=None) -> Optional[int]
     return value
 
 
-def parse(data: dict) -> SweepConfig:
+def parse_config(data: dict) -> SweepConfig:
     """Validate a configuration's data (as read from TOML) and build the sweep's arguments.
 
     **Raises:**
@@ -115,7 +112,7 @@ def parse(data: dict) -> SweepConfig:
     `ValueError` naming the table and key of the first problem.
 
     ```python
-    >>> parse({"seeds": 0})
+    >>> parse_config({"seeds": 0})
     Traceback (most recent call last):
     ...
     ValueError: missing required key(s): model, truth, loop
@@ -140,12 +137,14 @@ def parse(data: dict) -> SweepConfig:
 
     settings = dict(data["model"])
     family = settings.pop("family", None)
-    if family not in FAMILIES:
-        raise ValueError(f"[model] family must be one of {', '.join(FAMILIES)}; got {family!r}")
     try:
-        model = FAMILIES[family](**settings)
+        family_class = models.family(family)
+    except ValueError as error:
+        raise ValueError(f"[model] {error}") from None
+    try:
+        model = family_class(**settings)
     except (TypeError, ValueError) as error:
-        fields = [f.name for f in dataclasses.fields(FAMILIES[family]) if f.init]
+        fields = [f.name for f in dataclasses.fields(family_class) if f.init]
         raise ValueError(f"[model] {family} takes {', '.join(fields)}; got {sorted(settings)} ({error})") from None
     try:
         truth = model.params(**data["truth"])
@@ -172,7 +171,7 @@ def parse(data: dict) -> SweepConfig:
                        quantiles=None if quantiles is None else tuple(quantiles))
 
 
-def load(path: Union[str, Path]) -> SweepConfig:
+def load_config(path: Union[str, Path]) -> SweepConfig:
     """Read and validate a TOML sweep configuration (see the module's schema).
 
     **Raises:**
@@ -184,10 +183,10 @@ def load(path: Union[str, Path]) -> SweepConfig:
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "bad.toml"
     >>> _ = path.write_text("seeds = 10\\n[model]\\nfamily = 'Gausian'\\n[truth]\\n[loop]\\n")
-    >>> load(path)
+    >>> load_config(path)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: bad.toml: [model] family must be one of Bernoulli, Categorical, Gaussian, GaussianMean, LinearRegression, MarkovChain, Poisson; got 'Gausian'
+    ValueError: bad.toml: [model] family must be one of Bernoulli, Categorical, Gaussian, ...; got 'Gausian'
 
     ```
     """
@@ -199,6 +198,6 @@ def load(path: Union[str, Path]) -> SweepConfig:
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path.name}: not valid TOML: {error}") from None
     try:
-        return parse(data)
+        return parse_config(data)
     except ValueError as error:
         raise ValueError(f"{path.name}: {error}") from None

@@ -9,7 +9,8 @@ from ._grid import Grid, label
 from ._stats import stat_names
 
 
-def _coordinate(values: tuple) -> np.ndarray:
+def coordinate(values: tuple) -> np.ndarray:
+    """A grid key's values as a Dataset coordinate: numbers as numbers, anything else as text."""
     labels = [label(v) for v in values]
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in labels):
         return np.asarray(labels)
@@ -47,7 +48,7 @@ def build_dataset(grid: Grid, groups: list, summaries: list, failed: list, quant
                 variables[name] = np.full((*grid.shape, length, *values.shape[2:]), np.nan)
             for row, position in enumerate(positions):
                 variables[name][position][: values.shape[1]] = values[row]
-    coords = {name: _coordinate(values) for name, values in zip(grid.names, grid.values)}
+    coords = {name: coordinate(values) for name, values in zip(grid.names, grid.values)}
     coords.update(generation=np.arange(length), stat=np.asarray(stats))
     data = {}
     for name, values in variables.items():

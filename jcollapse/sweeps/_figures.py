@@ -6,7 +6,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from ._checkpoint import write_atomically
+from ..internal.atomic import write_atomically
 
 
 def write_figures(dataset: xr.Dataset, out) -> list[Path]:

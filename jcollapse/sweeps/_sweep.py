@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, Union
 
@@ -12,14 +11,17 @@ import jax
 import numpy as np
 import xarray as xr
 
-from .. import _devices
-from .._atomic import directory_path
+from ..executor import chunks_to_run, progress_bar, round_chunk_size, stream_chunks
+from ..internal.atomic import directory_path, write_atomically
+from ..internal.devices import allgather
+from ..internal.keys import as_key
+from ..internal.settings import split_settings
+from ..internal.validation import check_count
+from ..internal.version import VERSION
 from ..loop import Loop
-from ..models._validation import check_count
 from ..probes import AbstractProbe
-from ..rollout import host_inputs
-from ..simulate import _check_probe, as_key, compiled_chunk, default_chunk_size, round_chunk_size
-from . import _checkpoint
+from ..simulate import Rollout, check_probe, default_chunk_size, loop_setting
+from . import checkpoints
 from ._chunk import summarise_chunk
 from ._dataset import build_dataset
 from ._describe import describe, fingerprint
@@ -63,22 +65,14 @@ def _groups(grid: Grid) -> list[list[int]]:
     return list(by_plan.values())
 
 
-def _empty_state(plan, truth, inputs, key, probe) -> _GroupState:
+def _empty_state(per_seed: Rollout, truth, probe_settings, settings) -> _GroupState:
     """No seeds yet: each metric's cells ``[configs, G + 1, ...]``, from shapes alone (nothing runs)."""
-    lanes = round_chunk_size(1)
-    seeds, configs = jax.ShapeDtypeStruct((lanes,), np.uint32), jax.ShapeDtypeStruct((lanes,), np.int32)
-    metrics, _ = jax.eval_shape(compiled_chunk(plan, probe), truth, inputs, key, seeds, configs)
-    count = len(inputs.t)
-    cells = {name: (count, *value.shape[1:]) for name, value in metrics.items()}
+    one = jax.tree.map(lambda x: x[0], settings)
+    metrics, _ = jax.eval_shape(per_seed, jax.random.key(0), truth, probe_settings, one)
+    count = len(settings[0].t)
+    cells = {name: (count, *value.shape) for name, value in metrics.items()}
     return _GroupState({name: MetricState.empty(c) for name, c in cells.items()},
-                       np.zeros((count, plan.generations + 1), np.int64))
-
-
-def _progress_bar(total: int, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="seed", unit_scale=True, desc="sweep", file=sys.stderr,
-                disable=not enabled or jax.process_index() != 0, dynamic_ncols=True)
+                       np.zeros((count, per_seed.plan.generations + 1), np.int64))
 
 
 def sweep(
@@ -158,8 +152,6 @@ def sweep(
 
     ```
     """
-    from .. import __version__
-
     grid = expand(loop, truth, {} if grid is None else grid)
     seeds = check_count("seeds", seeds, 1)
     if key is None:
@@ -167,63 +159,61 @@ def sweep(
     key = as_key(key)
     quantiles = _check_quantiles(quantiles)
     out = None if out is None else directory_path(out).absolute()
-    probe = _check_probe(probe, loop)
+    probe = check_probe(probe, loop)
     groups = _groups(grid)
     plans = [grid.configs[members[0]].loop.plan() for members in groups]
     truths = [grid.configs[members[0]].truth for members in groups]
     if chunk_size is None:
-        chunk_size = min(default_chunk_size(plan, t, seeds, len(m)) for plan, t, m in zip(plans, truths, groups))
+        chunk_size = min(default_chunk_size(grid.configs[m[0]].loop, t, seeds, len(m)) for t, m in zip(truths, groups))
     chunk_size = round_chunk_size(check_count("chunk_size", chunk_size, 1))
     key_data = np.asarray(jax.random.key_data(key)).tolist()
     record = describe(grid, loop, truth, seeds, key_data, chunk_size, quantiles)
-    identity = fingerprint(record, __version__)
+    identity = fingerprint(record, VERSION)
     attrs = {"config": json.dumps(record), "key": json.dumps(key_data), "seeds": seeds, "chunk_size": chunk_size,
-             "fingerprint": identity, "jcollapse_version": __version__, "jax_version": jax.__version__}
+             "fingerprint": identity, "jcollapse_version": VERSION, "jax_version": jax.__version__}
 
-    result_path = None if out is None else out / _checkpoint.RESULT_NAME
+    result_path = None if out is None else out / checkpoints.RESULT_NAME
     if result_path is not None and result_path.exists():
         finished = xr.load_dataset(result_path, engine="scipy")
         if finished.attrs.get("fingerprint") != identity:
             raise ValueError(f"out={str(out)!r} already holds the result of a different sweep; choose another out")
         return finished
 
-    inputs = [jax.tree.map(lambda *x: np.stack(x), *(host_inputs(grid.configs[i].loop, plan) for i in members))
-              for plan, members in zip(plans, groups)]
-    states = [_empty_state(plan, t, x, key, probe) for plan, t, x in zip(plans, truths, inputs)]
+    probe_settings, probe_structure = (None, None) if probe is None else split_settings(probe)
+    per_seed = [Rollout(plan, probe_structure) for plan in plans]
+    settings = [jax.tree.map(lambda *x: np.stack(x), *(loop_setting(grid.configs[i].loop, plan) for i in members))
+                for plan, members in zip(plans, groups)]
+    states = [_empty_state(f, t, probe_settings, x) for f, t, x in zip(per_seed, truths, settings)]
     process, processes = jax.process_index(), jax.process_count()
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        saved = _checkpoint.load_checkpoint(out, process, identity, processes)
+        saved = checkpoints.load_checkpoint(out, process, identity, processes)
         if saved is not None:
             states = saved["groups"]
 
-    chunks = -(-seeds // chunk_size)
-    valid = lambda c: min(chunk_size, seeds - c * chunk_size)  # the last chunk's padding lanes are dropped
-    done = [state.done for state in states]  # from a checkpoint, when resuming
-    todo = [(g, c) for g in range(len(groups)) for c in _devices.process_chunks(chunks) if c not in done[g]]
-    with _progress_bar(sum(valid(c) * len(groups[g]) for g, c in todo), progress) as bar:
-        for g, c in todo:
-            count = len(groups[g])
-            indices = np.tile(np.arange(c * chunk_size, (c + 1) * chunk_size, dtype=np.uint32), count)
-            configs = np.repeat(np.arange(count, dtype=np.int32), chunk_size)
-            function = compiled_chunk(plans[g], probe)
-            metrics, status = _devices.run_sharded(function, (truths[g], inputs[g], key), indices, configs)
-            summaries, failed = summarise_chunk(metrics, status, count, valid(c))
-            for name, summary in summaries.items():
-                states[g].metrics[name].add(c, summary)
-            states[g].failed += failed
-            if out is not None:
-                _checkpoint.save_checkpoint(out, process, {"fingerprint": identity, "processes": processes,
-                                                           "groups": states})
-            bar.update(valid(c) * count)
+    todo = sum(len(members) * valid for members, state in zip(groups, states)
+               for _, valid in chunks_to_run(seeds, chunk_size, state.done))
+    with progress_bar(todo, desc="sweep", enabled=progress) as bar:
+        for g, members in enumerate(groups):
+            stream = stream_chunks(per_seed[g], truths[g], probe_settings, key=key, seeds=seeds,
+                                   chunk_size=chunk_size, settings=settings[g], skip=states[g].done, progress=bar)
+            for chunk in stream:
+                metrics, status = chunk.outputs
+                summaries, failed = summarise_chunk(metrics, status, len(members), chunk.valid)
+                for name, summary in summaries.items():
+                    states[g].metrics[name].add(chunk.index, summary)
+                states[g].failed += failed
+                if out is not None:
+                    checkpoints.save_checkpoint(out, process, {"fingerprint": identity, "processes": processes,
+                                                               "groups": states})
 
-    merged, *others = _devices.allgather(states)
+    merged, *others = allgather(states)
     for other in others:
         for mine, theirs in zip(merged, other):
             mine.merge(theirs)
     summaries = [{name: state.summary(quantiles) for name, state in group.metrics.items()} for group in merged]
     dataset = build_dataset(grid, groups, summaries, [group.failed for group in merged], quantiles, attrs)
     if out is not None and process == 0:
-        _checkpoint.write_atomically(result_path, lambda tmp: dataset.to_netcdf(tmp, engine="scipy"))
-        _checkpoint.remove_checkpoints(out)
+        write_atomically(result_path, lambda tmp: dataset.to_netcdf(tmp, engine="scipy"))
+        checkpoints.remove_checkpoints(out)
     return dataset

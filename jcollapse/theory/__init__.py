@@ -1,10 +1,12 @@
 """Closed-form expected error curves; see :func:`expected`.
 
-Closed forms live in one private module per model family and register themselves with
-:func:`register` under ``(model class, pool, mixing)``; :func:`available` lists them.
+Closed forms live in one private module per model family, registered with :func:`register`
+under ``(model class, pool, mixing)`` next to their definition; the family names its theory
+modules (:func:`jcollapse.models.register_family`), and :func:`expected` and
+:func:`available` load them on demand. Every formula, its source and its test are listed in
+``docs/theory.md``.
 """
 
-from . import _categorical, _exponential, _gaussian, _mean_accumulate, _regression  # noqa: F401  (registration)
 from ._markov import expected_visits, markov_row_heuristic
 from ._categorical import collapse_limit, fixed_point, power_schedule_regime, theorem_3_1
 from ._exponential import (

@@ -2,28 +2,33 @@
 
 A closed form is a host function ``(loop, truth) -> {metric: float64 array [G + 1]}``
 registered for a model class, a pool and a mixing rule, together with the metrics it
-knows. Each model family's closed forms live in their own private module
-(``_gaussian.py``, later ``_categorical.py``, ...) and register themselves at import::
+knows. Each family's closed forms live in its theory module, registered next to their
+definition::
 
     @register(Gaussian, pool="replace", mixing=("iid", "split"),
               metrics=("mean_sq_error", "variance"))
-    def _gaussian_replace(loop, truth):
+    def gaussian_replace(loop, truth):
         ...
 
-:func:`expected` validates the metric name against the model, looks the closed form up,
-and says precisely what is and is not available when it has nothing to offer.
+and the family names that module when it registers itself
+(``@register_family(theory="jcollapse.theory._gaussian")``). :func:`expected` and
+:func:`available` import a family's theory modules before they look, so a closed form is
+found whatever has been imported. :func:`expected` validates the metric name against the
+model, looks the closed form up, and says precisely what is and is not available when it
+has nothing to offer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Callable, Union
 
 import numpy as np
 
 from ..loop import Loop
 from ..mixing import MIXINGS
-from ..models._base import AbstractModel
+from ..models import AbstractModel, families, theory_modules
 from ..pools import POOL_NAMES
 
 #: A closed form: ``(loop, truth) -> {metric name: float64 array of shape [G + 1]}``.
@@ -111,7 +116,14 @@ def _describe(model_type: type, pool: str, mixing: str) -> str:
     return f"{model_type.__name__}, pool={pool!r}, mixing={mixing!r}"
 
 
+def _load_theory(cls: type) -> None:
+    """Import the theory modules `cls` registered (their closed forms register on import)."""
+    for name in theory_modules(cls):
+        importlib.import_module(name)
+
+
 def _lookup(model: AbstractModel, pool: str, mixing: str) -> Union[Entry, None]:
+    _load_theory(type(model))
     for cls in type(model).__mro__:
         entry = _REGISTRY.get((cls, pool, mixing))
         if entry is not None:
@@ -138,9 +150,12 @@ def available(model=None) -> list[tuple[str, str, str, tuple[str, ...]]]:
     ```
     """
     if model is None:
+        for cls in families().values():
+            _load_theory(cls)
         entries = list(_REGISTRY.values())
     else:
         cls = model if isinstance(model, type) else type(model)
+        _load_theory(cls)
         entries = [e for e in _REGISTRY.values() if issubclass(cls, e.model_type)]
     rows = {(e.model_type.__name__, e.pool, e.mixing, e.metrics) for e in entries}
     return sorted(rows)

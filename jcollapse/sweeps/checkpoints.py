@@ -1,48 +1,22 @@
 """A sweep's on-disk state: per-process checkpoints of finished chunks, the final result.
 
-Every file is written to a temporary name in the same directory, flushed to disk and
-renamed into place, so a run killed at any instant leaves either the previous complete
-file or the new one, never a partial one.
+Every file is written with :func:`jcollapse.internal.atomic.write_atomically`, so a run killed
+at any instant leaves either the previous complete file or the new one, never a partial one.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
+
+from ..internal.atomic import write_atomically
 
 #: The sweep's result inside ``out``.
 RESULT_NAME = "sweep.nc"
 #: The directory of per-process checkpoints inside ``out``, removed once the result is written.
 CHECKPOINT_DIR = ".checkpoint"
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(temporary path)``, then rename the finished file to ``path``.
-
-    ```python
-    >>> import pathlib, tempfile
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
-    >>> write_atomically(path, lambda tmp: tmp.write_text("done"))
-    >>> path.read_text()
-    'done'
-
-    ```
-    """
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as file:
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def checkpoint_path(out: Path, process: int) -> Path:

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._special import as_float, log1pmx
+from .special import as_float, log1pmx
 
 #: Candidates per variate drawn before the fallback loop.
 CANDIDATES = 2
@@ -44,7 +44,7 @@ def _standard_normal(bits: Array, dtype) -> Array:
     return np.sqrt(2).astype(dtype) * jax.lax.erf_inv(u)
 
 
-def _candidates(key: PRNGKeyArray, d: Array, c: Array):
+def candidates(key: PRNGKeyArray, d: Array, c: Array):
     """``CANDIDATES`` Marsaglia-Tsang trials per variate, in order: a tuple of
     ``(accepted, v - 1)`` pairs shaped like ``d``, and one more uniform for the
     shape-below-one boost.
@@ -67,7 +67,7 @@ def _candidates(key: PRNGKeyArray, d: Array, c: Array):
     return tuple(trials), _unit_uniform(bits[-1], dtype)
 
 
-def _first(trials) -> tuple[Array, Array]:
+def first_accepted(trials) -> tuple[Array, Array]:
     """Whether any trial was accepted, and the first accepted one's ``v - 1``."""
     found, value = trials[-1]
     for accepted, v_minus_one in reversed(trials[:-1]):
@@ -110,7 +110,7 @@ def gamma(key: PRNGKeyArray, shape: Float[Array, "..."]) -> Float[Array, "..."]:
     boost = alpha < 1
     d = jnp.where(boost, alpha + 1, alpha) - 1 / 3
     c = 1 / jnp.sqrt(9 * d)
-    trials, boost_uniform = _candidates(key, d, c)
+    trials, boost_uniform = candidates(key, d, c)
     # u'^(1/alpha) with u' in (0, 1]: log1p(-u) for u in [0, 1).
     boost_factor = jnp.exp(jnp.log1p(-boost_uniform) / alpha)
 
@@ -120,13 +120,13 @@ def gamma(key: PRNGKeyArray, shape: Float[Array, "..."]) -> Float[Array, "..."]:
 
     def retry(carry):
         attempt, done, draw = carry
-        found, v_minus_one = _first(_candidates(jax.random.fold_in(key, attempt), d, c)[0])
+        found, v_minus_one = first_accepted(candidates(jax.random.fold_in(key, attempt), d, c)[0])
         return attempt + 1, done | found, jnp.where(done, draw, draw_of(v_minus_one))
 
     # Every draw leaves through the loop's carry, a materialised buffer: when the last
     # arithmetic could fuse into its consumers (say a Wishart factor), XLA contracted it
     # into FMAs differently for different lane counts.
-    done, v_minus_one = _first(trials)
+    done, v_minus_one = first_accepted(trials)
     init = (jnp.ones((), jnp.uint32), done, draw_of(v_minus_one))
     _, _, draw = jax.lax.while_loop(lambda carry: ~jnp.all(carry[1]), retry, init)
     return jnp.where(valid, draw, jnp.nan)

@@ -1,4 +1,4 @@
-"""Atomic output: a directory appears complete or not at all."""
+"""Atomic output: a directory or a file appears complete or not at all."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 
 def directory_path(out: Union[str, Path], name: str = "out") -> Path:
@@ -90,3 +90,28 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(temporary path)``, then rename the finished file to ``path``.
+
+    ```python
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> write_atomically(path, lambda tmp: tmp.write_text("done"))
+    >>> path.read_text()
+    'done'
+
+    ```
+    """
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as file:
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

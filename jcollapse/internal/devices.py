@@ -25,26 +25,36 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on.
+
+    ```python
+    >>> usable_cores() >= 1
+    True
+
+    ```
+    """
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def use_cpu_cores(count: Optional[int] = None) -> int:
     """Give JAX one CPU device per core, so that every core runs its own share of each chunk.
 
     XLA's CPU backend otherwise runs a chunk as one program whose every operation is split
-    over a thread pool; a generation of a few thousand lanes is too small for that, and
-    the threads spend their time handing work over. On this project's 2-core machine the
-    1-D Gaussian exact loop (W1: 2,000 seeds, 100 generations) took 38.5 ms on one CPU
-    device and 21.6 ms on two (``make bench``, 2026-11-24). :func:`jcollapse.simulate` and
-    :func:`jcollapse.sweep` split every chunk over the local devices, each running the
-    same single-device program, so results are bitwise the same on any device count; each
-    device compiles its own copy once.
+    over a thread pool; a generation of a few thousand lanes is too small for that, and the
+    threads spend their time handing work over. The executor splits every chunk over the
+    local devices, each running the same single-device program, so results are bitwise the
+    same on any device count; each device compiles its own copy once.
 
-    It sets ``jax_num_cpu_devices``, which JAX reads when it starts its backends: call it
-    right after ``import jax``, before any array is made. It changes nothing on a GPU or
-    TPU, where jcollapse runs on the accelerator. The command line calls it for you.
+    ``import jcollapse`` already does this when JAX has not started (see
+    :func:`default_to_cpu_cores`); call this to choose another count. It sets
+    ``jax_num_cpu_devices``, which JAX reads when it starts its backends: call it before
+    any JAX array is made. It changes nothing on a GPU or TPU, where jcollapse runs on the
+    accelerator.
 
     **Arguments:**
 
-    - `count`: the number of CPU devices, ``>= 1`` (default: the cores this process may
-      run on).
+    - `count`: the number of CPU devices, ``>= 1`` (default: :func:`usable_cores`).
 
     **Returns:**
 
@@ -62,7 +72,7 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
     ```
     """
     if count is None:
-        count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        count = usable_cores()
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
         raise ValueError(f"count must be an integer >= 1 (CPU devices); got {count!r}")
     try:
@@ -75,6 +85,35 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
             f"JAX is already running with {jax.device_count('cpu')} CPU device(s)"
         ) from error
     return int(count)
+
+
+def default_to_cpu_cores() -> Optional[int]:
+    """What ``import jcollapse`` does: one CPU device per core, unless the choice is taken.
+
+    The CPU device count is left alone when JAX has already started its backends, when the
+    environment sets ``JAX_NUM_CPU_DEVICES`` (the opt-out: ``JAX_NUM_CPU_DEVICES=1``) or
+    XLA's ``--xla_force_host_platform_device_count``, or when ``jax_num_cpu_devices`` was
+    set in this process. For the rest of the process, ``jax.devices("cpu")`` then lists one
+    device per core; arrays still go to the first one by default.
+
+    **Returns:**
+
+    The count set, or ``None`` when it was left alone.
+
+    ```python
+    >>> default_to_cpu_cores() is None   # JAX has started in this process
+    True
+
+    ```
+    """
+    chosen = "JAX_NUM_CPU_DEVICES" in os.environ or "xla_force_host_platform_device_count" in os.environ.get(
+        "XLA_FLAGS", "")
+    if chosen or jax.config.jax_num_cpu_devices != -1 or usable_cores() == 1:
+        return None
+    try:
+        return use_cpu_cores()
+    except RuntimeError:
+        return None  # JAX has started: its device count stays
 
 
 def local_mesh():
@@ -92,7 +131,7 @@ def local_mesh():
 _HOST_KERNEL_CALLS: dict = {}
 
 
-def _calls_host_kernels(function: Callable, args: tuple) -> bool:
+def calls_host_kernels(function: Callable, args: tuple) -> bool:
     """Whether ``function``'s program on ``args`` makes a custom call (jaxlib's LAPACK
     kernels for ``cholesky``, ``eigh``, ...); cached per function and argument signature."""
     leaves, tree = jax.tree.flatten(args)
@@ -132,7 +171,7 @@ def run_sharded(function: Callable, shared: tuple, *lanes: np.ndarray):
     # pool and wait for it from a thread of that pool: two devices inside such a kernel at
     # once can hold every thread and wait for each other forever (it happened with 2 devices
     # on 2 cores). Programs that call them run one device at a time.
-    one_at_a_time = devices[0].platform == "cpu" and _calls_host_kernels(
+    one_at_a_time = devices[0].platform == "cpu" and calls_host_kernels(
         function, (*shared, *(share[0] for share in shares)))
     parts = []
     for i, device in enumerate(devices):

@@ -187,3 +187,16 @@ def _padded_tree_sum(x: Array) -> Array:
     if width > n:
         x = jnp.concatenate([x, jnp.zeros((width - n, *x.shape[1:]), x.dtype)])
     return _tree_sum(x)
+
+
+def squared_distance(a: Array, b: Array) -> Array:
+    """``||a - b||^2`` over the leading axis, summed in :func:`pairwise_sum`'s fixed order.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> float(squared_distance(jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0])))
+    5.0
+
+    ```
+    """
+    return pairwise_sum((a - b) ** 2)

@@ -1,7 +1,7 @@
 """One small sweep, run by tests/test_sweep.py in the test process and in subprocesses
 (killed and resumed, on 4 forced CPU devices, as 2 jax.distributed processes).
 
-Usage: python _sweep_job.py OUT [--slow] [--cpu-devices D] [--process P --processes N --port PORT]
+Usage: python sweep_job.py OUT [--slow] [--cpu-devices D] [--process P --processes N --port PORT]
 """
 
 import argparse
@@ -38,16 +38,16 @@ def main():
     if args.processes:
         jax.distributed.initialize(f"127.0.0.1:{args.port}", num_processes=args.processes, process_id=args.process)
     if args.slow:
-        from jcollapse.sweeps import _checkpoint
+        from jcollapse.sweeps import checkpoints
 
-        save = _checkpoint.save_checkpoint
+        save = checkpoints.save_checkpoint
 
         def slow_save(*a, **k):
             save(*a, **k)
             print("checkpoint", flush=True)
             time.sleep(0.5)
 
-        _checkpoint.save_checkpoint = slow_save
+        checkpoints.save_checkpoint = slow_save
     jc.sweep(**job(), out=args.out)
 
 

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jcollapse.rollout import generation_step, initial_carry, loop_inputs, measure
+
+#: Names of the functions jax has traced in this process (jit's cache misses), in order.
+_TRACED: list = []
+jax.monitoring.register_event_duration_secs_listener(
+    lambda event, duration, **meta: _TRACED.append(meta.get("fun_name"))
+    if event == "/jax/core/compile/jaxpr_trace_duration" else None)
+
+
+@contextlib.contextmanager
+def traced(name: str = "chunk"):
+    """Collect, in the yielded list, the traces of functions called `name` made inside the
+    block (the executor's compiled chunk is ``chunk``): an empty list means no new program."""
+    start, found = len(_TRACED), []
+    yield found
+    found.extend(n for n in _TRACED[start:] if n == name)
+
 
 #: A non-isotropic 2-D covariance (correlated, unequal variances).
 COV2 = np.array([[2.0, 0.6], [0.6, 0.5]])
@@ -34,6 +52,7 @@ def python_loop(loop, truth, key, seeds: int):
     """
     plan = loop.plan()
     inputs = loop_inputs(loop, plan)
+    plan = plan.with_settings(loop.model_settings)
     keys = seed_keys(key, seeds)
     carry = jax.vmap(lambda k: initial_carry(plan, truth))(keys)
     step = jax.jit(

@@ -12,9 +12,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from .._reduce import matmul
-from ._gamma import chi_square, gamma
-from ._special import as_float, log1pmx, safe_divide
+from .reduce import matmul
+from .gamma import chi_square, gamma
+from .special import as_float, log1pmx, safe_divide
 
 
 def standard_wishart_factor(

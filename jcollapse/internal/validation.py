@@ -98,3 +98,25 @@ def to_device(array: np.ndarray) -> jax.Array:
     ```
     """
     return jnp.asarray(array, dtype=float_dtype())
+
+
+def check_fraction(name: str, value) -> float:
+    """``value`` as a float after checking it is a finite number in ``[0, 1]``.
+
+    ```python
+    >>> check_fraction("real_fraction", 0.25)
+    0.25
+    >>> check_fraction("real_fraction", 1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: real_fraction must be a number in [0, 1]; got 1.5
+
+    ```
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}") from None
+    if isinstance(value, bool) or np.ndim(value) != 0 or not (0.0 <= number <= 1.0):
+        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
+    return number
