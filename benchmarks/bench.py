@@ -3,9 +3,10 @@
 Usage: ``python benchmarks/bench.py [--out DIR] [--quick] [--cpu-devices N]``. Writes
 ``DIR/results.json`` and ``DIR/results.md`` (default ``out/bench``) and prints the table.
 ``--quick`` shrinks every workload (a smoke run, seconds); the numbers in the README come
-from a full run. jcollapse runs on one CPU device per core (:func:`jcollapse.use_cpu_cores`)
-unless ``--cpu-devices`` says otherwise; W1's exact path is also timed on one CPU device,
-in a child process.
+from a full run. jcollapse runs on one CPU device per core (its default at import; see
+:func:`jcollapse.use_cpu_cores`) unless ``--cpu-devices`` says otherwise; W1's exact path is
+also timed on one CPU device, and as a new user runs it (a fresh process with every
+default), each in a child process.
 
 Every timing is the best of several calls after a warm-up call, synchronised with
 ``jax.device_get`` (which blocks until the results are ready); every ratio compares two
@@ -51,6 +52,9 @@ import jax
 import numpy as np
 
 import jcollapse as jc
+from jcollapse.executor import chunk_program, round_chunk_size
+from jcollapse.internal.devices import run_sharded
+from jcollapse.simulate import Rollout, default_chunk_size, loop_setting
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gaussian_loop import best_of, interleaved_best, interleaved_times, measure  # noqa: E402
@@ -93,15 +97,13 @@ def raw_program_against_floor(seeds: int, generations: int, n: int, repeats: int
     the floor's program, both over one chunk of ``seeds`` lanes on the default device and
     timed in turn: how close the raw path's kernels come to the random-number limit, without
     the copy of the trajectories to the host that ``jc.simulate`` adds."""
-    from jcollapse.rollout import host_inputs
-    from jcollapse.simulate import compiled_chunk
-
     loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")
     plan, key = loop.plan(), jax.random.key(0)
-    inputs = jax.tree.map(lambda x: x[None], host_inputs(loop, plan))
+    setting = jax.tree.map(lambda x: x[None], loop_setting(loop, plan))
+    program, shared = chunk_program(Rollout(plan), unit_gaussian(), None, settings=setting)
     lanes = np.arange(seeds, dtype=np.uint32)
-    arguments = jax.device_put((unit_gaussian(), inputs, key, lanes, np.zeros(seeds, np.int32)))
-    program, draw, lanes = compiled_chunk(plan), floor_program(generations, n), jax.device_put(lanes)
+    arguments = jax.device_put((*shared, key, lanes, np.zeros(seeds, np.int32)))
+    draw, lanes = floor_program(generations, n), jax.device_put(lanes)
     times = interleaved_times({"floor": lambda: draw(key, lanes).block_until_ready(),
                                "raw": lambda: jax.block_until_ready(program(*arguments))}, repeats)
     return dict(seeds=seeds, **_fraction_readings(times))
@@ -111,11 +113,8 @@ def raw_against_floor(seeds: int, generations: int, n: int, repeats: int) -> dic
     """W1's raw path and its random-number floor, timed in turn (:func:`interleaved_best`):
     the floor is ``jax.random.normal`` drawing seeds x (G + 1) x n normals, lane by lane
     and device by device as the raw path does."""
-    from jcollapse.internal.devices import run_sharded
-    from jcollapse.simulate import default_chunk_size, round_chunk_size
-
     loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=n, path="raw")
-    lanes = round_chunk_size(min(default_chunk_size(loop.plan(), unit_gaussian(), seeds), seeds))
+    lanes = round_chunk_size(min(default_chunk_size(loop, unit_gaussian(), seeds), seeds))
     draw = floor_program(generations, n)
     chunks = [np.arange(s, s + lanes, dtype=np.uint32) for s in range(0, seeds, lanes)]
     key = jax.random.key(0)
@@ -164,6 +163,34 @@ def exact_on_one_device(seeds: int, generations: int, n: int, repeats: int) -> f
         return json.loads(out.read_text())["seconds"]["jcollapse exact"]
 
 
+NEW_USER_CHILD = """
+import json, sys, time
+import jax, jcollapse as jc   # nothing else: what a notebook user's fresh process does
+seeds, generations, n, repeats = map(int, sys.argv[1:5])
+model = jc.models.Gaussian(dim=1)
+loop = jc.Loop(model, generations=generations, sample_size=n)
+truth = model.params(mean=0.0, cov=[[1.0]])
+run = lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
+run()
+times = []
+for _ in range(repeats):
+    start = time.perf_counter()
+    run()
+    times.append(time.perf_counter() - start)
+print(json.dumps(dict(seconds=min(times), devices=jax.local_device_count())))
+"""
+
+
+def as_a_new_user(seeds: int, generations: int, n: int, repeats: int) -> dict:
+    """W1 exactly as a new user runs it: a fresh process, ``import jcollapse``, ``jc.simulate``
+    with every default (no device settings: the child's environment has no
+    ``JAX_NUM_CPU_DEVICES``), best of ``repeats`` calls after one warm-up."""
+    env = {k: v for k, v in os.environ.items() if k != "JAX_NUM_CPU_DEVICES"}
+    done = subprocess.run([sys.executable, "-c", NEW_USER_CHILD, str(seeds), str(generations), str(n), str(repeats)],
+                          capture_output=True, text=True, check=True, env=env)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def categorical_scaling(sizes, seeds: int, generations: int, repeats: int) -> list[dict]:
     model = jc.models.Categorical(num_categories=50)
     truth = model.params(probs=np.full(50, 1 / 50))
@@ -185,7 +212,7 @@ def regression(seeds: int, generations: int, repeats: int) -> dict:
 
 SWEEP_CHILD = """
 import json, sys, time, jax, jcollapse as jc
-from jcollapse.simulate import largest_default_chunk
+from jcollapse.executor import largest_default_chunk
 seeds, generations = int(sys.argv[1]), int(sys.argv[2])
 jc.use_cpu_cores(int(sys.argv[3]))
 model = jc.models.Gaussian(dim=1)
@@ -215,10 +242,8 @@ def sweep_scaling(sizes, generations: int) -> list[dict]:
 
 
 def compilation(generations: int) -> dict:
-    from jax import monitoring
-
     compiles = []  # (function name, seconds)
-    monitoring.register_event_duration_secs_listener(
+    jax.monitoring.register_event_duration_secs_listener(
         lambda event, duration, fun_name=None, **_: compiles.append((fun_name, duration))
         if event == "/jax/core/compile/backend_compile_duration" else None)
     loop = jc.Loop(GAUSSIAN, generations=generations, sample_size=100, real_fraction=0.5, mixing="split")
@@ -227,7 +252,7 @@ def compilation(generations: int) -> dict:
     jc.sweep(loop, unit_gaussian(), {"real_fraction": list(np.linspace(0.005, 0.995, 100))}, seeds=64,
              key=jax.random.key(0), progress=False)
     first = time.perf_counter() - start
-    loop_compiles = [d for name, d in compiles[before:] if name == "jit(chunk)"]  # jcollapse.simulate.compiled_chunk
+    loop_compiles = [d for name, d in compiles[before:] if name == "jit(chunk)"]  # the executor's chunk program
     other = [d for name, d in compiles[before:] if name != "jit(chunk)"]  # the chunk statistics, tiny host-side ops
     return dict(real_fractions=100, loop_compiles=len(loop_compiles), devices=jax.local_device_count(),
                 compile_seconds=sum(loop_compiles), other_compiles=len(other), other_compile_seconds=sum(other),
@@ -246,6 +271,11 @@ def markdown(results: dict) -> str:
         for name, s in w["seconds"].items():
             lines.append(f"| {name} | {s:.4f} | {w['seed_generations'] / s:,.0f} | {base / s:,.1f}x | {vec / s:,.2f}x |")
         lines.append("")
+    user = results["new_user"]
+    ratio = results["gaussian"][0]["seconds"]["NumPy per-seed loop"] / user["seconds"]
+    lines += [f"**W1 as a new user runs it** (a fresh process, `import jcollapse`, `jc.simulate`, every default; "
+              f"{user['devices']} CPU device(s)): {user['seconds']:.4f} s, {ratio:,.0f}x the per-seed NumPy loop "
+              f"(target >= 100x: {'met' if ratio >= 100 else 'not met'}).", ""]
     floor = results["random_floor"]
     lines += [f"**Random-number floor** (W1's {floor['normals']:,} normals): {floor['seconds']:.4f} s; the raw path, "
               f"timed in turn with it, {floor['raw_seconds']:.4f} s: {floor['raw_fraction']:.2f} of its throughput "
@@ -307,6 +337,8 @@ def main() -> None:
     if jax.device_count() > 1 and results["platform"] == "cpu":
         one = exact_on_one_device(*w1, repeats)
         results["gaussian"][0]["seconds"]["jcollapse exact, 1 CPU device"] = one
+    stage("W1 as a new user runs it")
+    results["new_user"] = as_a_new_user(*w1, 3 * repeats)
     stage("random-number floor")
     results["random_floor"] = raw_against_floor(*w1, 4 * repeats)
     if results["platform"] != "cpu":

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import jcollapse as jc
-from jcollapse.sweeps import _config
+from jcollapse.sweeps import load_config
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--cpu-devices", type=int, help="CPU devices (default: one per core)")
     args = parser.parse_args()
     jc.use_cpu_cores(args.cpu_devices)
-    config = _config.load(args.config)
+    config = load_config(args.config)
     arguments = config.sweep_arguments()
     if args.seeds:
         arguments["seeds"] = args.seeds

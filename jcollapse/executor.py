@@ -195,6 +195,33 @@ def _split_shared(shared: tuple) -> tuple[Any, _Static]:
     return arrays, _Static(tree, tuple(leaves))
 
 
+def chunk_program(per_seed: Callable, *shared, settings=None) -> tuple[Callable, tuple]:
+    """The compiled chunk :func:`stream_chunks` runs on each device, and its shared arguments.
+
+    For profiling and benchmarks: ``program(*arguments, key, seed_indices, setting_indices)``
+    runs one chunk on the default device and leaves its outputs there.
+
+    **Arguments:**
+
+    - `per_seed`, `shared`, `settings`: as in :func:`run_seeds`.
+
+    **Returns:**
+
+    ``(program, arguments)``: the jitted chunk and the shared arguments it takes first
+    (the arrays of `shared`, and `settings`).
+
+    ```python
+    >>> import jax, numpy as np
+    >>> program, arguments = chunk_program(lambda key: jax.random.normal(key))
+    >>> program(*arguments, jax.random.key(0), np.arange(4, dtype=np.uint32), np.zeros(4, np.int32)).shape
+    (4,)
+
+    ```
+    """
+    arrays, static = _split_shared(shared)
+    return _program(per_seed, static, settings is not None), (arrays, settings)
+
+
 def _setting_count(settings) -> int:
     sizes = {np.shape(leaf)[0] if np.ndim(leaf) else None for leaf in jax.tree.leaves(settings)}
     if not sizes or None in sizes or len(sizes) != 1:
@@ -289,8 +316,7 @@ def stream_chunks(
     chunk_size = round_chunk_size(check_count("chunk_size", chunk_size, 1))
     key = as_key(key)
     count = 1 if settings is None else _setting_count(settings)
-    arrays, static = _split_shared(shared)
-    function = _program(per_seed, static, settings is not None)
+    function, arguments = chunk_program(per_seed, *shared, settings=settings)
     todo = chunks_to_run(seeds, chunk_size, skip)
     setting_indices = np.repeat(np.arange(count, dtype=np.int32), chunk_size)
     own_bar = progress is None or isinstance(progress, bool)
@@ -298,7 +324,7 @@ def stream_chunks(
     try:
         for c, valid in todo:
             seed_indices = np.tile(np.arange(c * chunk_size, (c + 1) * chunk_size, dtype=np.uint32), count)
-            outputs = devices.run_sharded(function, (arrays, settings, key), seed_indices, setting_indices)
+            outputs = devices.run_sharded(function, (*arguments, key), seed_indices, setting_indices)
             yield Chunk(c, valid, outputs)
             bar.update(valid * count)
     finally:

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .models._base import AbstractModel, AbstractStatistics
+from .models import AbstractModel, AbstractStatistics
 
 
 class RawBatch(NamedTuple):

@@ -46,6 +46,23 @@ SLOW_FIRST = ("test_notebooks.py", "test_invariance.py", "test_paths.py", "test_
               "test_engine.py", "test_han.py")
 
 
+#: Test tiers by file (see pyproject.toml's markers): `make test-fast` leaves these out.
+TIERS = {
+    "notebook": ("test_notebooks.py", "test_readme.py"),
+    "reproduction": ("test_demo.py", "test_xu.py", "test_amin.py", "test_han.py", "test_dohmatob.py",
+                     "test_bakshi_chakraborty.py", "test_reproductions.py"),
+    # Monte-Carlo checks against theory and between paths, and bitwise invariance over
+    # many programs: most of their tests compile a loop and run thousands of seeds.
+    "slow": ("test_theory_categorical.py", "test_theory_gaussian.py", "test_theory_regression.py", "test_paths.py",
+             "test_invariance.py", "test_exponential.py", "test_categorical.py", "test_markov.py",
+             "test_regression.py", "test_probes.py", "test_mean_accumulate.py"),
+}
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for marker, files in TIERS.items():
+            if item.path.name in files or (marker == "reproduction" and "experiments" in item.path.parts):
+                item.add_marker(marker)
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: the rest keep their order

@@ -73,6 +73,7 @@ def _device_count_in_a_fresh_process(**env) -> int:
     return int(done.stdout.strip())
 
 
+@pytest.mark.subprocess
 def test_import_gives_jax_one_cpu_device_per_core_unless_told_otherwise():
     assert _device_count_in_a_fresh_process() == usable_cores()
     assert _device_count_in_a_fresh_process(JAX_NUM_CPU_DEVICES="1") == 1

@@ -121,6 +121,7 @@ def _assert_bitwise_equal(found: Path, reference: dict):
             assert np.array_equal(loaded[name].view(np.uint8), values.view(np.uint8)), name
 
 
+@pytest.mark.slow
 def test_chunk_size_does_not_change_any_entry_point(reference, monkeypatch):
     monkeypatch.setattr(seeds_job, "CHUNK_SIZE", 32)  # 2 chunks instead of 5
     with jax.default_device(jax.devices("cpu")[0]):
@@ -129,6 +130,7 @@ def test_chunk_size_does_not_change_any_entry_point(reference, monkeypatch):
         assert np.array_equal(found[name].view(np.uint8), values.view(np.uint8)), name
 
 
+@pytest.mark.subprocess
 def test_four_devices_give_the_single_device_result(reference, tmp_path):
     job = _job(tmp_path / "out.npz", "--cpu-devices", 4)
     out, err = job.communicate(timeout=300)
@@ -143,6 +145,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.subprocess
 def test_two_processes_give_the_single_process_result(reference, tmp_path):
     port = _free_port()
     jobs = [_job(tmp_path / "out.npz", "--process", p, "--processes", 2, "--port", port) for p in (0, 1)]

@@ -86,6 +86,7 @@ def test_a_family_defined_outside_the_library_is_discovered():
                                   np.zeros(4))
 
 
+@pytest.mark.subprocess
 def test_a_family_s_theory_module_is_loaded_when_the_family_is_asked_about():
     script = ("import sys, jcollapse as jc, test_families as t; assert 'toy_theory' not in sys.modules; "
               "print(len(jc.theory.available(t.ToyMean)), 'toy_theory' in sys.modules)")

@@ -132,6 +132,7 @@ def _trained():
     return _TRAINED["gaussian"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, fields", _families())
 def test_trained_filter_beats_no_filter(model, fields):
     truth = model.params(**fields)

@@ -186,6 +186,7 @@ def test_validation_before_compiling(monkeypatch):
 # ----------------------------------------------------------------------------- invariance
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("learner", ["erm", "disagreement"])
 def test_chunk_size_and_seed_count_invariance(learner):
     """Seed i's errors are bitwise the same in a 512-lane chunk of 512 seeds, in 4-lane

@@ -234,6 +234,7 @@ def _python(*args, env=None, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+@pytest.mark.subprocess
 def test_a_sweep_killed_and_resumed_equals_an_uninterrupted_one(reference, tmp_path):
     job = _python(tmp_path, "--slow")
     assert job.stdout.readline() == "checkpoint\n", job.stderr.read()  # the first chunk is saved
@@ -252,6 +253,7 @@ def test_a_sweep_killed_and_resumed_equals_an_uninterrupted_one(reference, tmp_p
     assert not (tmp_path / ".checkpoint").exists()
 
 
+@pytest.mark.subprocess
 def test_four_devices_give_the_single_device_result(reference, tmp_path):
     job = _python(tmp_path, "--cpu-devices", 4)  # jc.use_cpu_cores(4)
     out, err = job.communicate(timeout=300)
@@ -266,6 +268,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.subprocess
 def test_two_processes_give_the_single_process_result(reference, tmp_path):
     port = _free_port()
     jobs = [_python(tmp_path, "--process", p, "--processes", 2, "--port", port) for p in (0, 1)]
