@@ -119,8 +119,9 @@ def round_chunk_size(chunk_size: int) -> int:
     The lanes run: a multiple of the local device count.
 
     ```python
-    >>> round_chunk_size(1), round_chunk_size(10)   # one device
-    (4, 10)
+    >>> devices = jax.local_device_count()
+    >>> round_chunk_size(1) == MIN_LANES * devices, round_chunk_size(64)   # at most 16 devices
+    (True, 64)
 
     ```
     """
@@ -307,8 +308,8 @@ def stream_chunks(
     ```python
     >>> import jax, jax.numpy as jnp
     >>> draw = lambda key: jax.random.normal(key)
-    >>> [chunk.valid for chunk in stream_chunks(draw, key=jax.random.key(0), seeds=10, chunk_size=4)]
-    [4, 4, 2]
+    >>> [chunk.valid for chunk in stream_chunks(draw, key=jax.random.key(0), seeds=20, chunk_size=8)]
+    [8, 8, 4]
 
     ```
     """

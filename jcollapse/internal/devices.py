@@ -66,8 +66,9 @@ def use_cpu_cores(count: Optional[int] = None) -> int:
     with another count.
 
     ```python
-    >>> use_cpu_cores(jax.local_device_count())   # already started: the same count is fine
-    1
+    >>> running = jax.local_device_count()
+    >>> use_cpu_cores(running) == running   # already started: the same count is fine
+    True
 
     ```
     """
@@ -133,7 +134,25 @@ _HOST_KERNEL_CALLS: dict = {}
 
 def calls_host_kernels(function: Callable, args: tuple) -> bool:
     """Whether ``function``'s program on ``args`` makes a custom call (jaxlib's LAPACK
-    kernels for ``cholesky``, ``eigh``, ...); cached per function and argument signature."""
+    kernels for ``cholesky``, ``eigh``, ...); cached per function and argument signature.
+
+    **Arguments:**
+
+    - `function`: a jitted function; `args`: the arguments it would be called with.
+
+    **Returns:**
+
+    ``True`` if its lowered program calls a host kernel.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> calls_host_kernels(jax.jit(jnp.linalg.cholesky), (np.eye(3),))
+    True
+    >>> calls_host_kernels(jax.jit(jnp.sin), (np.eye(3),))
+    False
+
+    ```
+    """
     leaves, tree = jax.tree.flatten(args)
     signature = (function, tree, tuple((np.shape(x), getattr(x, "dtype", None) or np.result_type(x)) for x in leaves))
     if signature not in _HOST_KERNEL_CALLS:
