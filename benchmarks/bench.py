@@ -57,7 +57,7 @@ from jcollapse.internal.devices import run_sharded
 from jcollapse.simulate import Rollout, default_chunk_size, loop_setting
 
 sys.path.insert(0, str(Path(__file__).parent))
-from gaussian_loop import best_of, interleaved_best, interleaved_times, measure  # noqa: E402
+from gaussian_loop import best_of, interleaved_best, interleaved_times, measure
 
 GAUSSIAN = jc.models.Gaussian(dim=1)
 
@@ -219,21 +219,24 @@ model = jc.models.Gaussian(dim=1)
 loop = jc.Loop(model, generations=generations, sample_size=100)
 truth = model.params(mean=0.0, cov=[[1.0]])
 args = dict(grid={"real_fraction": [0.1, 0.5]}, key=jax.random.key(0), progress=False)
-jc.sweep(loop, truth, seeds=min(seeds, largest_default_chunk()), **args)  # compile (from the largest chunk on, chunks are the same)
+# Compile: from the largest chunk on, every chunk runs the same program.
+jc.sweep(loop, truth, seeds=min(seeds, largest_default_chunk()), **args)
 start = time.perf_counter()
 jc.sweep(loop, truth, seeds=seeds, **args)
 seconds = time.perf_counter() - start
 # VmHWM, not getrusage: ru_maxrss survives fork and exec, so a child reports its parent's peak.
 peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 device = jax.devices()[0].memory_stats() or {}  # None on the CPU
-print(json.dumps(dict(seconds=seconds, peak_mib=peak_kib / 1024, device_peak_mib=device.get("peak_bytes_in_use", 0) / 2**20)))
+device_peak_mib = device.get("peak_bytes_in_use", 0) / 2**20
+print(json.dumps(dict(seconds=seconds, peak_mib=peak_kib / 1024, device_peak_mib=device_peak_mib)))
 """
 
 
 def sweep_scaling(sizes, generations: int) -> list[dict]:
     rows = []
     for seeds in sizes:
-        done = subprocess.run([sys.executable, "-c", SWEEP_CHILD, str(seeds), str(generations), str(jax.device_count())],
+        arguments = [str(seeds), str(generations), str(jax.device_count())]
+        done = subprocess.run([sys.executable, "-c", SWEEP_CHILD, *arguments],
                               capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         seed_generations = 2 * seeds * (generations + 1)
@@ -269,7 +272,8 @@ def markdown(results: dict) -> str:
                   "| implementation | seconds | seed-generations/s | vs per-seed NumPy | vs vectorised NumPy |",
                   "| --- | ---: | ---: | ---: | ---: |"]
         for name, s in w["seconds"].items():
-            lines.append(f"| {name} | {s:.4f} | {w['seed_generations'] / s:,.0f} | {base / s:,.1f}x | {vec / s:,.2f}x |")
+            rate = w["seed_generations"] / s
+            lines.append(f"| {name} | {s:.4f} | {rate:,.0f} | {base / s:,.1f}x | {vec / s:,.2f}x |")
         lines.append("")
     user = results["new_user"]
     ratio = results["gaussian"][0]["seconds"]["NumPy per-seed loop"] / user["seconds"]
@@ -293,7 +297,8 @@ def markdown(results: dict) -> str:
                   f"{alone['raw_fraction']:.2f} of its throughput ({_rounds(alone)}).", "",
                   f"**W1 at {big['seeds']:,} seeds** (n = {big['n']}, {big['generations']} generations):", "",
                   "| implementation | seconds | seed-generations/s |", "| --- | ---: | ---: |"]
-        lines += [f"| {name} | {sec:.4f} | {big['seed_generations'] / sec:,.0f} |" for name, sec in big["seconds"].items()]
+        lines += [f"| {name} | {sec:.4f} | {big['seed_generations'] / sec:,.0f} |"
+                  for name, sec in big["seconds"].items()]
         lines.append("")
     lines += ["**Categorical K = 50**, exact path, time per generation:", "",
               "| n | seconds | per generation (ms) |", "| ---: | ---: | ---: |"]
@@ -305,7 +310,8 @@ def markdown(results: dict) -> str:
               f"exact {reg['seconds']['exact']:.3f} s, raw {reg['seconds']['raw']:.3f} s.", ""]
     device_memory = results["platform"] != "cpu"
     lines += ["**Sweep scaling** (2 real fractions, Gaussian, fresh process per size):", "",
-              "| seeds | seconds | seed-generations/s | peak RSS (MiB) |" + (" peak device memory (MiB) |" if device_memory else ""),
+              "| seeds | seconds | seed-generations/s | peak RSS (MiB) |"
+              + (" peak device memory (MiB) |" if device_memory else ""),
               "| ---: | ---: | ---: | ---: |" + (" ---: |" if device_memory else "")]
     lines += [f"| {r['seeds']:,} | {r['seconds']:.3f} | {r['seed_generations_per_second']:,.0f} | {r['peak_mib']:.0f} |"
               + (f" {r['device_peak_mib']:.0f} |" if device_memory else "") for r in results["sweep"]]

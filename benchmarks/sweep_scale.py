@@ -24,7 +24,8 @@ from jcollapse.sweeps import load_config
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(Path(__file__).parent.parent / "examples" / "gaussian_real_fractions.toml"))
+    default_config = Path(__file__).parent.parent / "examples" / "gaussian_real_fractions.toml"
+    parser.add_argument("--config", default=str(default_config))
     parser.add_argument("--seeds", type=int, help="override the configuration's seeds")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--cpu-devices", type=int, help="CPU devices (default: one per core)")

@@ -61,7 +61,7 @@ def python_loop(loop, truth, key, seeds: int):
     observe = jax.jit(jax.vmap(lambda c, tr: measure(plan, c[0], tr), in_axes=(0, None)))
     metrics, status = [], []
     for t in range(loop.generations + 1):
-        xs = jax.tree.map(lambda a: a[t], inputs)
+        xs = jax.tree.map(lambda a, t=t: a[t], inputs)
         carry = step(truth, keys, carry, xs)
         m, s = observe(carry, truth)
         metrics.append(jax.device_get(m))

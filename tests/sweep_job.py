@@ -10,6 +10,7 @@ import time
 import jax
 
 import jcollapse as jc
+from jcollapse.sweeps import checkpoints
 
 SEEDS, CHUNK_SIZE = 200, 16
 
@@ -38,8 +39,6 @@ def main():
     if args.processes:
         jax.distributed.initialize(f"127.0.0.1:{args.port}", num_processes=args.processes, process_id=args.process)
     if args.slow:
-        from jcollapse.sweeps import checkpoints
-
         save = checkpoints.save_checkpoint
 
         def slow_save(*a, **k):

@@ -14,8 +14,8 @@ import pytest
 from scipy import stats
 
 import jcollapse as jc
-from jcollapse.models import Categorical, CountStatistics
 from jcollapse.internal.samplers import MULTINOMIAL_TRIALS, binomial, multinomial
+from jcollapse.models import Categorical
 
 # ----------------------------------------------------------------------------------------
 # Validation.

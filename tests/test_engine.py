@@ -22,11 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import COV2, MEAN2, assert_runs_equal, python_loop
 
 import jcollapse as jc
 from jcollapse.rollout import loop_inputs, rollout
-
-from helpers import COV2, MEAN2, assert_runs_equal, python_loop
 
 KEY = jax.random.key(3)
 SEEDS = 8

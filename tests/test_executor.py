@@ -12,12 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import seeds_job
+from helpers import traced
 
 import jcollapse as jc
 from jcollapse.internal.reduce import pairwise_sum
-
-import seeds_job
-from helpers import traced
 
 JOB = Path(__file__).with_name("seeds_job.py")
 

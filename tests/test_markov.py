@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 import jcollapse as jc
-from jcollapse.models import CountStatistics, MarkovChain
-from jcollapse.models import stationary
+from jcollapse.models import MarkovChain, stationary
 
 # A 3-state chain with a zero transition (1 -> 0), irreducible and aperiodic.
 P3 = np.array([[0.5, 0.3, 0.2], [0.0, 0.6, 0.4], [0.3, 0.3, 0.4]])

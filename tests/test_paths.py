@@ -12,11 +12,10 @@ keys are fixed, so the outcome is deterministic.
 import jax
 import numpy as np
 import pytest
+from helpers import COV2, MEAN2, regression_truth
 from scipy import stats
 
 import jcollapse as jc
-
-from helpers import COV2, MEAN2, regression_truth
 
 SEEDS = 2000
 GENERATIONS = 20

@@ -5,15 +5,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.colors import LogNorm, to_rgba  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import xarray as xr
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import LogNorm, to_rgba
 
-import jcollapse as jc  # noqa: E402
-from jcollapse import plot  # noqa: E402
+import jcollapse as jc
+from jcollapse import plot
 
 STATS = ("mean", "sem", "min", "q0.05", "q0.25", "q0.5", "q0.75", "q0.95", "max")
 FRACTIONS = [0.1, 0.5, 0.9]
@@ -192,7 +192,8 @@ def test_curves_log_axis_chosen_by_span_and_sign():
     [
         ({}, {"metric": "nope"}, r"metric must be one of 'mse', 'variance'.*got 'nope'"),
         ({}, {"metric": "failed"}, r"metric must be one of .*got 'failed'"),
-        ({"mixing": "iid"}, {"hue": "sample_size"}, r"hue must be a grid dimension .*'real_fraction'.*got 'sample_size'"),
+        ({"mixing": "iid"}, {"hue": "sample_size"},
+         r"hue must be a grid dimension .*'real_fraction'.*got 'sample_size'"),
         ({"mixing": "iid"}, {"hue": "generation"}, r"hue must be a grid dimension"),
         ({}, {}, r"hue must be given: .*'real_fraction' \(3 values\), 'mixing' \(2 values\)"),
         ({}, {"hue": "real_fraction"}, r"other grid dimensions .*'mixing' \(2 values\).*ds.sel\(mixing='iid'\)"),
@@ -232,9 +233,9 @@ def test_heatmap_image_is_the_selected_data():
     expected = ds["variance"].sel(stat="sem", generation=2).transpose("real_fraction", "mixing").values
     np.testing.assert_array_equal(np.asarray(ax.images[0].get_array()), expected)
     assert ax.get_title() == "variance (sem) at generation 2"
-    np.testing.assert_array_equal(np.asarray(plot.heatmap(ds, "mse", x="mixing", y="real_fraction",
-                                                          generation=-3).images[0].get_array()),
-                                  ds["mse"].sel(stat="mean", generation=G - 2).transpose("real_fraction", "mixing").values)
+    drawn = plot.heatmap(ds, "mse", x="mixing", y="real_fraction", generation=-3).images[0].get_array()
+    expected = ds["mse"].sel(stat="mean", generation=G - 2).transpose("real_fraction", "mixing").values
+    np.testing.assert_array_equal(np.asarray(drawn), expected)
 
 
 def test_heatmap_extra_dims_of_size_one_and_log_scale():

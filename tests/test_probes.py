@@ -4,12 +4,11 @@ the ridge deterministic equivalents (the exact OLS formula: test_dohmatob.py).""
 import jax
 import numpy as np
 import pytest
+from helpers import regression_truth
 
 import jcollapse as jc
 from jcollapse.models import LinearRegression
 from jcollapse.probes import DownstreamRidge
-
-from helpers import regression_truth
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import regression_truth
 
 import jcollapse as jc
 from jcollapse.models import LinearRegression
-
-from helpers import regression_truth
 
 
 @pytest.mark.parametrize(
@@ -97,7 +96,8 @@ def test_exact_statistics_have_the_normal_equations_law():
     second = np.einsum("si,sj->sij", white, white)
     z_cov = (second.mean(0) - np.eye(d)) / (second.std(0, ddof=1) / np.sqrt(draws))
     worst = max(np.abs(z_gram).max(), np.abs(z_mean).max(), np.abs(z_cov).max())
-    print(f"max |z|: gram {np.abs(z_gram).max():.2f}, residual mean {np.abs(z_mean).max():.2f}, cov {np.abs(z_cov).max():.2f}")
+    print(f"max |z|: gram {np.abs(z_gram).max():.2f}, residual mean {np.abs(z_mean).max():.2f}, "
+          f"cov {np.abs(z_cov).max():.2f}")
     assert worst < 4
     np.testing.assert_array_equal(np.asarray(stats.rows), n)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jcollapse.internal.gamma import candidates, first_accepted, chi_square, gamma
+from jcollapse.internal.gamma import candidates, chi_square, first_accepted, gamma
 from jcollapse.internal.samplers import poisson
 
 DRAWS = 400_000

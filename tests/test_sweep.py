@@ -16,10 +16,10 @@ import pytest
 import xarray as xr
 
 import jcollapse as jc
-from jcollapse.sweeps import BINS, MetricState, checkpoints, bin_index, summarise, summarise_chunk
+from jcollapse.sweeps import BINS, MetricState, bin_index, checkpoints, summarise, summarise_chunk
 
 sys.path.insert(0, str(Path(__file__).parent))
-import sweep_job  # noqa: E402
+import sweep_job
 
 JOB = Path(__file__).parent / "sweep_job.py"
 MODEL = jc.models.GaussianMean(dim=1)

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import jcollapse as jc
-
 from jcollapse.internal import devices
 from jcollapse.internal.keys import as_key
 
@@ -70,7 +69,8 @@ BAD_LOOPS = {
     "path": (dict(path="fast"), r"path.*'auto', 'exact', 'raw'"),
     "exact subsample": (dict(pool="accumulate-subsample", path="exact"), r"path='exact'.*accumulate-subsample"),
     "weights with replace": (dict(pool_weights=1.0), r"pool_weights.*accumulate"),
-    "weights with subsample": (dict(pool="accumulate-subsample", pool_weights=[1, 1, 1, 1]), r"pool_weights.*accumulate"),
+    "weights with subsample": (dict(pool="accumulate-subsample", pool_weights=[1, 1, 1, 1]),
+                               r"pool_weights.*accumulate"),
     "weights negative": (dict(pool="accumulate", pool_weights=[1, -1, 1, 1]), r"pool_weights.*>= 0"),
     "weights nan": (dict(pool="accumulate", pool_weights=[1, math.nan, 1, 1]), r"pool_weights.*finite"),
     "weights w0": (dict(pool="accumulate", pool_weights=[0, 1, 1, 1]), r"pool_weights\[0\].*> 0"),

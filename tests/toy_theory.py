@@ -2,10 +2,9 @@
 theory registry must load it because the family names it."""
 
 import numpy as np
+from test_families import ToyMean
 
 import jcollapse as jc
-
-from test_families import ToyMean
 
 
 @jc.theory.register(ToyMean, pool="accumulate-subsample", mixing="split", metrics=("mean_sq_error",))
