@@ -58,8 +58,8 @@ def host_inputs(loop: Loop, plan: Plan) -> GenerationInputs:
 
     ``a_0 = 1`` when real samples are drawn at all, else ``0`` (then generation 0 draws
     from the previous model, which is the truth at ``t = 0``). Built on the host, so a new
-    G compiles nothing (``jnp.asarray`` and ``jnp.arange`` compiled a small program each,
-    about 0.1 s per :func:`jcollapse.simulate` call); callers stack them as they need and
+    G compiles nothing (``jnp.asarray`` and ``jnp.arange`` would compile a small program
+    each); callers stack them as they need and
     pass them to the compiled chunk, which moves them once.
 
     ```python
@@ -221,7 +221,7 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     prev, pool_state = carry
     # One fold_in of the seed's key per stream, not split(fold_in(seed_key, t), 4): XLA
     # drops the streams a loop never uses (the replace loop draws no real data), where a
-    # split computes all four; and one threefry call per key, not two, is 4 % of the raw path.
+    # split computes all four; and it costs one threefry call per key, not two.
     key_mix, key_real, key_synthetic, key_pool = (
         jax.random.fold_in(seed_key, STREAMS * inputs.t + stream) for stream in range(STREAMS)
     )

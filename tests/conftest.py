@@ -1,15 +1,15 @@
-"""Test-wide JAX settings: cheaper compilation, strict rank promotion, as DESIGN.md asks,
-and a persistent compilation cache shared with the processes the tests start (notebook kernels, the CLI)."""
+"""Test-wide JAX settings: cheaper compilation, strict rank promotion (no silent broadcasting
+between ranks), and a persistent compilation cache shared with the processes the tests start
+(notebook kernels, the CLI)."""
 
 import os
 from pathlib import Path
 
 # Compile faster: the suite compiles ~200 small programs and runs each for seconds, so
-# LLVM's expensive passes cost more than they save (measured: the dohmatob fixture's
-# studies 51.8 s -> 39.3 s cold). Tests check results, not speed; benchmarks and
-# `make demo` use XLA's defaults. Set before JAX starts its backend; kernels inherit it.
-# XLA's backend optimisation level 1 (default 2) compiles 12-15 % faster again (measured on
-# compile-bound tests) and left the run-time-bound dohmatob and probe tests unchanged (90 s).
+# LLVM's expensive passes, and XLA's backend optimisation level 2 (the default; 1 here),
+# cost more compile time than they save run time (the readings are in docs/performance.md).
+# Tests check results, not speed; benchmarks and `make demo` use XLA's defaults. Set before
+# JAX starts its backend; kernels inherit it.
 for flag in ("--xla_llvm_disable_expensive_passes=true", "--xla_backend_optimization_level=1"):
     if flag.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flag).strip()
@@ -28,8 +28,8 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 # The cache is keyed on the program, the compile options and the jax version, so a stale
 # entry is never used; it lives in the (git-ignored) checkout, so a clean clone starts empty.
 # Every program is cached, however quick to compile: the suite's many small programs recur
-# across the two workers, the notebook kernels and the CLI's processes (measured from an
-# empty cache: 9:38 with a 0.5 s threshold, 8:51 with none; 251 against 1,635 entries, 51 MB).
+# across the two workers, the notebook kernels and the CLI's processes, so a minimum compile
+# time makes the suite slower (docs/performance.md).
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
@@ -37,7 +37,7 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs",
                   float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
 
 
-# The slowest test files (measured, tens of seconds to two minutes each, mostly compilation),
+# The slowest test files (tens of seconds to two minutes each, mostly compilation),
 # scheduled first: pytest-xdist hands out whole files (--dist loadfile) in collection order,
 # and a long file collected last (the notebooks sort late) leaves one worker running it
 # alone at the end. Longest first keeps both cores busy to the end.

@@ -1,8 +1,9 @@
 """A seed's trajectory is bitwise independent of the seed count, the chunk size and G.
 
-DESIGN.md: seed ``i`` gets ``fold_in(key, i)`` and its trajectory "never depends on how
-many seeds ran, the chunk size, ...". XLA CPU's reductions and dots are known to give
-different bits for different vmap batch sizes, so this is checked bitwise, on both paths.
+The contract (docs/architecture.md, "Bitwise reproducibility"): seed ``i`` gets
+``fold_in(key, i)`` and its trajectory never depends on how many seeds ran, the chunk size
+or the number of generations. XLA CPU's reductions and dots are known to give different
+bits for different vmap batch sizes, so this is checked bitwise, on both paths.
 """
 
 import functools

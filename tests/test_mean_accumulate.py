@@ -30,7 +30,7 @@ def test_theorem_1_is_the_uniform_weight_recursion(alpha):
 
 
 def test_theorem_1_checked_value_and_limits():
-    assert round(float(jc.theory.amin_theorem_1(0.75, 100)[-1]), 5) == 0.26556  # REFERENCE section 2
+    assert round(float(jc.theory.amin_theorem_1(0.75, 100)[-1]), 5) == 0.26556  # docs/theory.md, section 5.2
     np.testing.assert_allclose(jc.theory.amin_theorem_1(0.0, 50), 1 / np.arange(1, 51))  # clean averaging
     ones = jc.theory.amin_theorem_1(1.0, 100_000)
     np.testing.assert_allclose(ones, np.cumsum(1 / np.arange(1, 100_001) ** 2), rtol=1e-10)
@@ -83,7 +83,7 @@ def test_optimal_weights_minimise_the_variance(mixing):
 
 
 def test_optimal_weights_equal_the_debiased_candidate():
-    # REFERENCE's candidate Sigma / (1 + t (1 - alpha)^2) (rounds t + 1), reached by weights alone.
+    # The debiased estimator's Sigma / (1 + t (1 - alpha)^2) (rounds t + 1), reached by weights alone.
     for alpha in (0.25, 0.75, 1.0):
         loop = _loop(alpha, 50)
         best = jc.theory.accumulate_mean_moments(loop.replace(pool_weights=jc.theory.optimal_pool_weights(loop)))

@@ -1,6 +1,7 @@
 """jcollapse.pac: exact ERM, exact errors, validation, seed/chunk invariance, and the
-behaviour Amin et al. claim (REFERENCE.md section 2): ERM on accumulated data stalls for
-contamination > 1/2, the disagreement learner keeps improving for any contamination < 1.
+behaviour Amin et al. claim (arXiv 2601.15468; docs/theory.md, section 5): ERM on
+accumulated data stalls for contamination > 1/2, the disagreement learner keeps improving
+for any contamination < 1.
 
 Simulations share one configuration per (concept, learner) so each compiles once.
 """

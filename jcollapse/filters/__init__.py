@@ -1,4 +1,5 @@
-"""Learned, contraction-conditioned data filters (Han et al., arXiv 2512.00757; REFERENCE.md §4).
+"""Learned, contraction-conditioned data filters (Han et al., "Preventing Model Collapse via
+Contraction-Conditioned Neural Filters", arXiv 2512.00757).
 
 Setting: the replace loop with constant sample size ``n``, real fraction ``a`` and iid
 mixing, for a mean-parametrised family (:class:`~jcollapse.models.AbstractMeanFamily`:

@@ -5,7 +5,7 @@ Every device runs the same single-device executable on a contiguous share of the
 and the shares are joined into one array sharded over a 1-D mesh of the local devices
 (``NamedSharding``). A partitioned program (``shard_map``, GSPMD or ``pmap``) would
 compile once for all devices, but XLA compiles it with other float32 roundings than the
-single-device program (measured: up to 5e-7 relative on the Gaussian loop, from the second
+single-device program (up to 5e-7 relative on the Gaussian loop, from the second
 generation on); per-device executables keep a run on ``D`` devices identical to a run on
 one, at the price of one compilation per device. Lanes are independent, and a lane's
 arithmetic does not depend on how many lanes share its batch (at least ``MIN_LANES``).
@@ -188,8 +188,8 @@ def run_sharded(function: Callable, shared: tuple, *lanes: np.ndarray):
     shares = [np.split(np.asarray(x), len(devices)) for x in lanes]
     # On CPU devices, jaxlib's batched LAPACK kernels split their batch over XLA's thread
     # pool and wait for it from a thread of that pool: two devices inside such a kernel at
-    # once can hold every thread and wait for each other forever (it happened with 2 devices
-    # on 2 cores). Programs that call them run one device at a time.
+    # once can hold every thread of the pool (both, on two cores) and wait for each other
+    # forever. Programs that call them run one device at a time.
     one_at_a_time = devices[0].platform == "cpu" and calls_host_kernels(
         function, (*shared, *(share[0] for share in shares)))
     parts = []

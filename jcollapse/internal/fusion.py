@@ -1,18 +1,17 @@
 """Control over what XLA fuses: a buffer that consumers read instead of recomputing.
 
 XLA CPU fuses an element-wise producer into every consumer, duplicating its arithmetic.
-The raw path's samples are such a producer: turning random bits into normals (a log and
-an ``erf_inv`` polynomial per sample) was fused into both halves of each of two sums and
-computed about three times over (W1's raw path: 0.27 s, of which 0.06 s is drawing the
-normals once). ``jax.lax.optimization_barrier`` does not help: XLA CPU removes it before
-fusion. A loop boundary does: a ``while_loop`` carry is a materialised buffer.
+The raw path's samples are such a producer: without a boundary, turning random bits into
+normals (a log and an ``erf_inv`` polynomial per sample) is fused into every statistic that
+reads the samples and computed about three times over. ``jax.lax.optimization_barrier``
+does not help: XLA CPU removes it before fusion. A loop boundary does: a ``while_loop``
+carry is a materialised buffer.
 
 Only on the CPU. A GPU runs a ``while_loop`` by copying its condition to the host every
-iteration, and the program is faster without any boundary there: on an H100
-(jax 0.11.2, 2026-11-24) the raw path's chunk program without the loop took 0.087 ms a
-generation for W1 (n = 100, 65,536 seeds) against 0.24 ms with it and 0.15 ms with an
-``optimization_barrier``, and 0.107 against 0.37 ms for W2 (n = 2,000, 4,096 seeds). So
-:func:`materialise` is ``jax.lax.platform_dependent``: the loop on the CPU, nothing elsewhere.
+iteration, and the program is faster there without any boundary (an
+``optimization_barrier`` included). So :func:`materialise` is
+``jax.lax.platform_dependent``: the loop on the CPU, nothing elsewhere. The timings behind
+both choices are in docs/performance.md.
 """
 
 from __future__ import annotations

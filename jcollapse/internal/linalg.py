@@ -2,8 +2,8 @@
 
 Vmapped over thousands of seeds, ``jnp.linalg.cholesky`` and ``eigh`` call batched
 LAPACK kernels that split their batch over XLA's thread pool. For a 1x1 matrix that
-machinery is all overhead: the closed forms below cut the 1-D Gaussian exact loop (W1)
-from 38.6 to 32.1 ms on one core. They return what LAPACK returns for a 1x1 matrix
+machinery is all overhead, a visible share of a 1-D Gaussian loop's time. The closed forms
+below return what LAPACK returns for a 1x1 matrix
 (``potrf`` takes the square root of a positive pivot and fails otherwise, which jax
 reports as NaN; ``syevd`` returns the entry and the eigenvector 1), so a trajectory is
 the same either way; larger matrices go to ``jnp.linalg``.

@@ -1,8 +1,8 @@
 """Reductions over the sample axis whose result does not depend on the vmap batch size.
 
 XLA's CPU backend picks a different summation order for ``jnp.sum`` depending on how many
-lanes a vmapped reduction has (we measured bitwise differences between batch sizes 1-33
-and larger ones). A seed's trajectory must not depend on how many seeds run beside it, so
+lanes a vmapped reduction has (batches of 1-33 lanes and larger ones give different bits).
+A seed's trajectory must not depend on how many seeds run beside it, so
 every sum over samples goes through :func:`pairwise_sum`: a fixed binary tree of
 element-wise additions, which XLA evaluates identically in every lane. Sums of 0/1 sample
 weights are exact in any order and use XLA's own reduction (:func:`count_ones`).
@@ -21,8 +21,8 @@ def pairwise_sum(x: Array) -> Array:
     ``n`` is split into its binary digits (100 = 64 + 32 + 4); each piece is summed by a
     binary tree of element-wise additions and the piece sums are added smallest first.
     The rounding error grows like ``log2 n``, as for a single tree. Padding to a power of
-    two instead (a concatenate with zeros) kept XLA CPU from fusing the tree with its
-    producer: for 1,000 lanes of 100 samples it took 58 ns a lane against 20 ns now.
+    two instead (a concatenate with zeros) keeps XLA CPU from fusing the tree with its
+    producer, which makes the sum several times slower.
 
     **Arguments:**
 
@@ -58,10 +58,8 @@ def count_ones(mask: Array) -> Array:
     in float32 (``2**53`` in float64) each addition is exact, so every summation order
     gives the same bits. XLA's own reduction is then as independent of the vmap batch size
     as :func:`pairwise_sum`, and cheaper: it fuses with the mask's producer instead of
-    reading it back through a tree. On W1's raw path (n = 100) the Gaussian's count took
-    4 tree fusions per generation; without them the raw path gained 0.8 to 5.7 points of
-    the random-number floor's throughput (median 2.6, eleven readings, each timed in turn
-    with the floor and the tree-count program).
+    reading it back through a tree (the Gaussian's raw path saves a few tree fusions per
+    generation).
 
     For other values the result is still their sum, but its last bits may depend on the
     batch size; longer axes fall back to :func:`pairwise_sum`.
@@ -104,23 +102,21 @@ MATMUL_BLOCKED_FROM = 256
 def matmul(a: Array, b: Array) -> Array:
     """``a @ b`` for 1-D or 2-D operands, summed over the contraction axis in a fixed order.
 
-    XLA CPU emits a vmapped ``dot`` differently for different batch sizes (we measured
-    bitwise differences between chunks of 2, 8, 32 and 64 lanes), so the engine forms the
-    products element-wise and sums them in a fixed tree (:func:`_padded_tree_sum`).
+    XLA CPU emits a vmapped ``dot`` differently for different batch sizes (chunks of 2, 8,
+    32 and 64 lanes give different bits), so the engine forms the products element-wise and
+    sums them in a fixed tree (:func:`_padded_tree_sum`).
 
     A tree over the whole contraction reads a product tensor of ``rows x k x columns``
     entries, which on the CPU costs more than the arithmetic once the output is large. There,
     from :data:`MATMUL_BLOCKED_FROM` output entries on and for contractions longer than one
     block, the contraction is cut into blocks of :data:`MATMUL_BLOCK`, each summed by a
     tree, and the block sums are added in order by a ``lax.scan`` (:func:`_blocked_sum`).
-    A contraction of one block or less gains nothing from it: a Gaussian's samples
-    ``z @ factor.T`` (``k`` = the dimension) were padded to a block of 8 and sent through a
-    one-step scan, and W2's raw path (n = 2,000, d = 1) took 1.45 s against 0.56 s by one
-    tree. Measured on the CPU, 64 lanes of a 100 x 100 Gram matrix over 200 rows: 198 ms by
-    one tree, 22 ms in blocks of 8 (``jnp.dot``: 2.4 ms, with the caveat above); the error
-    against float64 grew from 1.1e-7 to 2.1e-7 of the largest entry. On a GPU or TPU one tree
-    stays (measured on an H100: LinearRegression d = 100 at 0.015 s), and below the
-    threshold it is faster (a 3 x 3 output over 1,000 rows: 0.8 ms against 1.4 ms).
+    A contraction of one block or less gains nothing from it (a Gaussian's samples
+    ``z @ factor.T``, ``k`` = the dimension, would be padded to a block and sent through a
+    one-step scan, several times slower than one tree), and below the threshold one tree is
+    faster. Blocks make a large Gram matrix about ten times faster on the CPU and roughly
+    double the rounding error against float64 (about 2e-7 of the largest entry in float32).
+    On a GPU or TPU one tree stays. Timings: docs/performance.md.
 
     ```python
     >>> import jax.numpy as jnp
@@ -179,8 +175,8 @@ def _padded_tree_sum(x: Array) -> Array:
 
     For :func:`matmul`'s product tensor, unlike samples drawn once, the padding is what
     keeps XLA CPU from fusing the products into each of the tree's fusions and computing
-    them again there: LinearRegression d = 100 (64 seeds x 5 generations, exact path) took
-    10.5 s with it and 17.5 s with :func:`pairwise_sum`'s unpadded pieces.
+    them again there (with :func:`pairwise_sum`'s unpadded pieces LinearRegression's exact
+    path is much slower).
     """
     n = x.shape[0]
     width = 1 << (n - 1).bit_length()

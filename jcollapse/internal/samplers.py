@@ -138,8 +138,8 @@ def _binomial_inversion(key, count, prob, active):
 
 #: BTRS proposals per lane and loop iteration in :func:`multinomial`'s binomials. Its K
 #: binomials run one after another, each until its slowest lane accepts; four trials per
-#: iteration took Categorical(K=50)'s exact path at n = 10^6 from 4.0 to 3.5 ms a
-#: generation (256 seeds, 2 CPU devices), at 0.6 s more compilation per program.
+#: iteration mean fewer iterations, faster at large counts for a little more compilation
+#: (docs/performance.md).
 MULTINOMIAL_TRIALS = 4
 
 

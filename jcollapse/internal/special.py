@@ -59,9 +59,8 @@ def safe_divide(numerator: Array, denominator: Array) -> Array:
 
     XLA does not promise a correctly rounded quotient. On the CPU it rewrites a division
     by a broadcast scalar into a multiplication by its reciprocal, so ``n / n`` can come
-    out one ulp below 1 (measured in float32: ``110 * (1/110)``); on an H100 GPU
-    (jax 0.11.2) the vmapped multinomial's last ratio ``p / p`` was not exactly 1, and its
-    counts came out NaN.
+    out one ulp below 1 (in float32, ``110 * (1/110) < 1``); on a GPU the vmapped
+    multinomial's last ratio ``p / p`` is not always exactly 1, which made its counts NaN.
     Identities that samplers and fits rely on (a Bernoulli fit of ``n`` ones is exactly 1,
     an absorbing state; a binomial probability ``p_k / S_k`` is at most 1) are kept exact.
 

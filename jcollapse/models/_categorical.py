@@ -1,5 +1,6 @@
 """The categorical family: :class:`Categorical`, the fixed-context next-token model of
-Bakshi & Chakraborty (REFERENCE.md section 1), estimated by empirical frequencies."""
+Bakshi & Chakraborty ("From Collapse to Improvement", arXiv 2602.10531), estimated by
+empirical frequencies."""
 
 from __future__ import annotations
 
@@ -20,8 +21,7 @@ from ..internal.special import log1pmx
 from ..internal.validation import as_finite_array, to_device
 
 #: ``path="auto"`` draws counts (K binomials) once ``n >= 16 K``; below, n CDF inversions
-#: are cheaper. Measured on 2 CPU cores, 512-1024 seeds: raw and exact break even near
-#: n = 16 K at K = 10 and K = 200, and near n = 32 K at K = 50.
+#: are cheaper: the break-even point measured on a 2-core CPU (docs/performance.md).
 RAW_SAMPLES_PER_CATEGORY = 16
 
 
@@ -85,7 +85,7 @@ class Categorical(AbstractExactModel):
     """A categorical distribution over ``num_categories`` tokens, fitted by frequencies.
 
     The learner is contamination-agnostic: it fits ``theta_hat = counts / n`` to the mixed
-    sample whatever its origin (Bakshi & Chakraborty's setting, REFERENCE.md section 1).
+    sample whatever its origin (Bakshi & Chakraborty's setting; docs/theory.md, section 2).
 
     **Arguments:**
 

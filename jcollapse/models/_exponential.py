@@ -5,9 +5,10 @@ Both are :class:`~jcollapse.models.AbstractMeanFamily` models: ``E x = theta`` a
 maximum-likelihood estimator is the (weighted) sample mean, ``theta_hat = x_bar``. Each
 has absorbing states: a Poisson coordinate whose fitted rate is 0, or a Bernoulli
 coordinate whose fitted probability is 0 or 1, draws only that value, so without real
-data the model regenerates itself forever (REFERENCE.md section 4: Xu et al.'s random walk
-with absorption). The ``absorbed`` metric marks such fits; its mean over seeds is the
-fraction of seeds collapsed, whose closed form is in :mod:`jcollapse.theory`.
+data the model regenerates itself forever (Xu, He & Cheng's random walk with absorption,
+"A Probabilistic Perspective on Model Collapse", arXiv 2505.13947). The ``absorbed`` metric
+marks such fits; its mean over seeds is the fraction of seeds collapsed, whose closed form is
+in :mod:`jcollapse.theory`.
 
 What the two share (statistics, fit, metrics, the exact path's bookkeeping) lives in the
 private abstract :class:`_IndependentMeanFamily`; each final class supplies only its

@@ -1,5 +1,6 @@
 """The Markov-chain family: :class:`MarkovChain`, a next-token model with context length 1
-(REFERENCE.md section 1, extension), estimated by transition frequencies."""
+(our extension of Bakshi & Chakraborty's categorical model), estimated by transition
+frequencies."""
 
 from __future__ import annotations
 
@@ -22,9 +23,8 @@ from ..internal.validation import as_finite_array, to_device
 #: The most squarings :func:`stationary` performs (``Q^(2^64)``).
 MAX_SQUARINGS = 64
 #: ``path="auto"`` draws transition counts (L S^2 binomials) once ``n >= 24 S^2``
-#: sequences; below, the ``n L`` tokens are cheaper. Measured on 2 CPU cores, 512-1024
-#: seeds: raw and exact break even near n = 24 S^2 at S = 5 (L = 20), 40 S^2 at S = 3
-#: and 50 S^2 at S = 10 (L = 10).
+#: sequences; below, the ``n L`` tokens are cheaper: about the break-even point measured on
+#: a 2-core CPU (docs/performance.md).
 RAW_SEQUENCES_PER_CELL = 24
 
 
@@ -193,11 +193,9 @@ class MarkovChain(AbstractExactModel):
     Cost: the exact path makes ``L S`` sequential calls of the binomial sampler (a scan
     over steps, and :func:`jcollapse.internal.samplers.multinomial`'s scan over a row's
     states), each a while loop that runs until the slowest lane of the batch accepts, and
-    whose length grows slowly with the counts. It is therefore not always the faster path:
-    on a 2-core CPU with ``S = 10``, ``L = 20`` and 100 seeds we measured 117 / 330 / 497
-    ms per generation for ``n = 10^2 / 10^3 / 10^4`` sequences against 14 / 100 / 703 ms
-    on the raw path, which ``path="auto"`` therefore picks for small ``n`` (the two agree
-    in distribution).
+    whose length grows slowly with the counts. It is therefore slower than the raw path for
+    few sequences, and ``path="auto"`` picks the raw path for small ``n`` (the two agree in
+    distribution; timings in docs/performance.md).
 
     ```python
     >>> import jax, jcollapse as jc

@@ -1,5 +1,5 @@
 """PAC learning when labels come partly from the previous classifier (Amin et al.,
-"Learning from Synthetic Data: Limitations of ERM", section 2 of REFERENCE.md).
+"Learning from Synthetic Data: Limitations of ERM", arXiv 2601.15468; docs/theory.md, section 5).
 
 ```python
 import jax

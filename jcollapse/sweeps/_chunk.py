@@ -3,9 +3,8 @@
 A sweep needs, per chunk and cell ``[config, generation, ...]``, only the count, mean and
 centred sum of squares of each metric, its histogram counts and its extremes (see
 :class:`jcollapse.sweeps.MetricState`). They are computed on the device, so only those
-summaries travel to the host, not every lane's trajectory: on an H100 the host-side NumPy
-version of this step took 8.6 s of a 10.0 s sweep of 10^6 seeds (2 real fractions, 20
-generations).
+summaries travel to the host, not every lane's trajectory: on a GPU, computing them in
+NumPy on the host took most of a large sweep's time (docs/performance.md).
 
 The program runs in float64 (``jax.enable_x64`` for this program only), as the host
 statistics did, and always on one device, the first of those that ran the chunk, with the
@@ -119,8 +118,7 @@ def summarise_chunk(metrics: dict, status, configs: int,
     home, count = _home(next(iter(metrics.values()))), np.int64(valid)
     with jax.enable_x64(True):
         # One metric at a time, each fetched before the next starts, so that their float64
-        # temporaries never coexist: for 3 x 2,048 lanes of 501 generations, 96 MiB for one
-        # metric against 261 MiB for three in one program.
+        # temporaries never coexist: in one program XLA keeps every metric's alive at once.
         summaries = {name: jax.device_get(_metric_program(jax.device_put(x, home), count, configs))._replace(
             count=int(valid)) for name, x in metrics.items()}
         failed = None if status is None else jax.device_get(_failed_program(jax.device_put(status, home), count,

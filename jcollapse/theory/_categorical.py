@@ -2,7 +2,7 @@ r"""Closed forms for :class:`~jcollapse.models.Categorical`: Bakshi & Chakrabort
 Theorem 3.1 (``pool="replace"``, iid mixing), our split-mixing analogue, and our
 recursion for the accumulating pool (both mixings).
 
-Notation (REFERENCE.md section 1): generation ``t`` draws ``n_t`` tokens, a share ``a_t``
+Notation (docs/theory.md): generation ``t`` draws ``n_t`` tokens, a share ``a_t``
 real (from ``theta*``) and the rest from the previous fit ``theta_hat_{t-1}``, and fits
 ``theta_hat_t = counts / n_t``. Generation 0 is real (``a_0 := 1``).
 ``R_t = E ||theta_hat_t - theta*||^2`` and ``c = 1 - ||theta*||^2``.
@@ -46,7 +46,7 @@ real tokens adds noise. Both agree for ``a = 0`` and ``a = 1``.
 
 **Limits [derived].** Constant ``a``, ``n``: the recursion is affine with coefficient
 ``rho < 1`` (for ``n > 1`` or ``a > 0``), so ``R_t -> R_inf = (c/n) / (1 - rho)``; for iid,
-``R_inf = R_0 n / (n - (n - 1)(1 - a)^2)`` (REFERENCE.md), bounded, never below ``R_0``.
+``R_inf = R_0 n / (n - (n - 1)(1 - a)^2)``, bounded, never below ``R_0``.
 With ``a = 0`` (both mixings, ``rho = 1 - 1/n``): ``R_t = c (1 - (1 - 1/n)^(t+1)) -> c =
 1 - ||theta*||^2``, the expected squared distance from ``theta*`` of a point mass at a
 category drawn from ``theta*``: the collapse limit.
@@ -121,7 +121,7 @@ def fixed_point(truth, real_fraction: float, sample_size: int, mixing: str = "ii
     """``R_inf``, the limit of ``R_t`` for constant ``a`` and ``n`` (pool "replace").
 
     iid: ``R_inf = R_0 n / (n - (n - 1)(1 - a)^2)`` with ``R_0 = (1 - ||theta*||^2)/n``
-    (derived from the paper's Theorem 3.1; REFERENCE.md). split [derived, see the module
+    (derived from the paper's Theorem 3.1). split [derived, see the module
     docstring]: ``R_inf = R_0 n^2 / (n^2 - s^2 + s)`` with ``s = n - round(a n)``. For
     ``a = 0`` both give :func:`collapse_limit`.
 
@@ -317,7 +317,7 @@ def power_schedule_regime(decay: float, growth: float) -> str:
       a limit in ``(0, c)``, **bounded**.
 
     So recovery needs ``a_t n_t -> infinity`` *and* ``sum a_t = infinity``; this sharpens
-    REFERENCE.md's heuristic ``R_t ~ n_0 R_0 / (2 a_t n_t)``. At a finite ``G`` the
+    the small-``a_t`` heuristic ``R_t ~ n_0 R_0 / (2 a_t n_t)``. At a finite ``G`` the
     boundary is blurred by ``log``-slow transients near ``growth = decay``.
 
     **Arguments:**

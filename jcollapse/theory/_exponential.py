@@ -1,7 +1,7 @@
 r"""Closed forms for :class:`~jcollapse.models.Poisson` and
 :class:`~jcollapse.models.Bernoulli` (our own derivation).
 
-Notation (REFERENCE.md): generation ``t = 0..G`` draws ``n_t`` samples, a share ``a_t``
+Notation (docs/theory.md): generation ``t = 0..G`` draws ``n_t`` samples, a share ``a_t``
 real and the rest synthetic from the fit of generation ``t - 1``; generation 0 is real
 (``a_0 := 1``). Coordinates are independent, so everything below is per coordinate, with
 ``theta*`` the true mean (rate or probability), ``theta_hat_t`` the fitted one (the sample
@@ -51,7 +51,7 @@ so ``m_t = v* (1 - prod_{k <= t} (1 - 1/n_k))``: the expected heterozygosity dec
 **Absorption** (``a_t = 0`` for ``t >= 1``, one coordinate). A fitted rate of 0, or a
 fitted probability of 0 or 1, is absorbing; :func:`poisson_absorption_probability` and
 :func:`bernoulli_absorption_probability` give ``P(absorbed by generation t)``, the
-expected ``absorbed`` metric. Xu, He & Cheng (REFERENCE.md section 4): the chain collapses
+expected ``absorbed`` metric. Xu, He & Cheng (arXiv 2505.13947): the chain collapses
 almost surely iff ``sum 1/n_t = infinity`` (constant and linear ``n_t`` collapse, linear
 slowly; ``n_t ~ t^(1+s)`` does not).
 """
@@ -207,7 +207,7 @@ def random_walk_error(sample_sizes) -> np.ndarray:
     estimate in units of one sample's variance.
 
     With no real data after generation 0 (``a_t = 0``, ``pool="replace"``), the unbiased
-    Gaussian's mean (REFERENCE.md section 4: ``E(mu_hat_t - mu)^2 = sigma^2 sum_{k<=t} 1/n_k``,
+    Gaussian's mean (``E(mu_hat_t - mu)^2 = sigma^2 sum_{k<=t} 1/n_k``, :func:`gaussian_moments`;
     Shumailov et al.; Xu, He & Cheng's random-walk view) and the Poisson rate
     (``E(rate_hat_t - rate*)^2 = rate* sum_{k<=t} 1/n_k``, module docstring) are martingales
     whose increments have variance ``Var(one sample) / n_t`` in expectation.

@@ -1,6 +1,6 @@
 r"""Closed forms for the Gaussian family with ``pool="replace"`` (our own derivation).
 
-Notation (REFERENCE.md): generation ``t = 0..G`` draws ``n_t`` samples, a share ``a_t``
+Notation (docs/theory.md): generation ``t = 0..G`` draws ``n_t`` samples, a share ``a_t``
 real (from the truth ``N(mu*, Sigma*)``) and the rest synthetic (from the fit
 ``N(mu_hat_{t-1}, Sigma_hat_{t-1})`` of generation ``t - 1``), and fits on them only.
 Generation 0 is real: ``a_0 := 1`` whatever the loop says.
@@ -29,9 +29,10 @@ are linear in ``(Sigma_hat, delta delta^T)``, so taking expectations:
 samples' statistics and merges them, which is the same law as the i.i.d. mixture.)
 
 **split mixing.** Exactly ``r = round(a n)`` samples are real (round half to even, with
-the engine's own rounding rule; see :func:`split_real_fraction`) and ``s = n - r`` synthetic; write ``b = r / n``. The sample mean is
-``(r xbar_r + s xbar_s) / n``, with mean ``mu* + (1 - b) delta`` and covariance
-``(r Sigma* + s Sigma_hat) / n^2``. The pooled scatter is
+the engine's own rounding rule; see :func:`split_real_fraction`) and ``s = n - r``
+synthetic; write ``b = r / n``. The sample mean is ``(r xbar_r + s xbar_s) / n``, with
+mean ``mu* + (1 - b) delta`` and covariance ``(r Sigma* + s Sigma_hat) / n^2``. The pooled
+scatter is
 ``S_r + S_s + (r s / n)(xbar_r - xbar_s)(xbar_r - xbar_s)^T`` with
 ``E S_r = (r - 1) Sigma*``, ``E S_s = (s - 1) Sigma_hat`` and
 ``E (xbar_r - xbar_s)(.)^T = delta delta^T + Sigma* / r + Sigma_hat / s``, so
@@ -62,7 +63,7 @@ with ``m_{-1} = 0``, ``v_{-1} = 1`` and the same recursions for ``m_t, v_t`` wit
 Special cases (checked as identities in the tests): MLE, ``a = 0``, fixed ``n``:
 ``E sigma_hat^2_t = sigma^2 ((n - 1)/n)^(t + 1)``; unbiased, ``a = 0``, any ``n_t``:
 ``E (mu_hat_t - mu)^2 = tr Sigma sum_{k <= t} 1/n_k`` and ``E Sigma_hat_t = Sigma``
-(Shumailov et al. 2024, REFERENCE.md section 4).
+(Shumailov et al., "AI models collapse when trained on recursively generated data", Nature 2024).
 """
 
 from __future__ import annotations

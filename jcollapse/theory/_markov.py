@@ -1,7 +1,7 @@
 r"""An approximation for :class:`~jcollapse.models.MarkovChain`: Theorem 3.1 applied row
 by row [design heuristic, not a closed form].
 
-REFERENCE.md section 1 knows no closed form for the Markov-chain loop. Row ``i`` of the
+No closed form is known to us for the Markov-chain loop. Row ``i`` of the
 transition MLE is a categorical fit to the transitions out of state ``i``, and with iid
 mixing per sequence a share ``a_t`` of those transitions come from the true row. If row
 ``i`` received a fixed number ``v_{t,i}`` of transitions, Theorem 3.1 would hold for it

@@ -1,7 +1,8 @@
 r"""Mean estimation on an accumulating pool: Amin et al.'s Theorem 1, its generalisation to
 any schedule and per-generation weights, and the weights that minimise the variance.
 
-Setting (REFERENCE.md section 2, in our notation): :class:`~jcollapse.models.GaussianMean`
+Setting (Amin, Bie, Kong, Syed & Vassilvitskii, "Learning from Synthetic Data: Limitations of
+ERM", arXiv 2601.15468, in our notation): :class:`~jcollapse.models.GaussianMean`
 with ``pool="accumulate"``. Generation ``t`` draws ``n_t`` samples, a share ``a_t`` real
 (Amin et al.'s contamination is ``alpha = 1 - a``), the rest from the previous fit
 ``N(Y_{t-1}, Sigma)``. The pool weighs generation ``s`` by ``w_s`` (``loop.pool_weights``),
@@ -24,7 +25,7 @@ real). With ``iid`` mixing the real count is ``K ~ Binomial(n, a)`` and
     m_t = [(1 - c a)^2 + c^2 a (1 - a) / n_t] m_{t-1} + c^2 / n_t.
 
 For uniform weights and constant ``n`` and ``a``, ``c = 1 / (t + 1)`` and the split recursion
-is REFERENCE's ``e_t = ((t - 1 + alpha) / t) e_{t-1} + U_t / t`` (rounds counted from 1);
+is ``e_t = ((t - 1 + alpha) / t) e_{t-1} + U_t / t`` in Amin et al.'s rounds (counted from 1);
 unrolled, it is Amin et al.'s Theorem 1 (:func:`amin_theorem_1`).
 
 **Optimal weights (our own derivation).** Given ``m_{t-1}``, ``m_t`` is a quadratic in
@@ -34,9 +35,10 @@ unrolled, it is Amin et al.'s Theorem 1 (:func:`amin_theorem_1`).
 Kalman filter). For split mixing the result is ``1 / m_t = 1 / m_{t-1} + b_t^2 n_t``:
 generation ``t`` is worth ``b_t^2 n_t`` real samples, and
 ``m_t = 1 / (n_0 + sum_{1 <= s <= t} b_s^2 n_s)``. With constant ``n`` this is
-REFERENCE's debiased candidate ``Sigma_round / (1 + t (1 - alpha)^2)``: the optimal pool
+the variance ``Sigma_round / (1 + t (1 - alpha)^2)`` of the debiased estimator (``Z_1 = X_1``,
+``Z_s = (X_s - alpha Y_{s-1}) / (1 - alpha)``, weighted 1 and ``(1 - alpha)^2``): the optimal pool
 weights reach it without subtracting the previous fit. The weights need ``a_t`` (as the
-candidate does); ``c = 0`` at ``a = 0``: synthetic-only generations get weight 0.
+debiased estimator does); ``c = 0`` at ``a = 0``: synthetic-only generations get weight 0.
 
 **Poisson.** The derivation uses only that one sample has covariance ``Sigma`` whether it is
 real or synthetic. A Poisson sample's variance is its rate, so a synthetic sample has
@@ -180,8 +182,8 @@ def amin_theorem_1(contamination: float, rounds: int) -> np.ndarray:
     """Amin et al.'s Theorem 1: ``Var(Y_t) / Sigma`` of ERM (uniform weights) after ``t`` rounds.
 
     Implements ``Var(Y_t) = (1/t^2 + (Gamma(t + alpha) / Gamma(t + 1))^2
-    sum_{k=1}^{t-1} (Gamma(k + 1) / (k Gamma(k + alpha)))^2) Sigma`` (REFERENCE.md section
-    2, [paper]), in log-gamma arithmetic. ``Sigma`` is the covariance of one round's mean
+    sum_{k=1}^{t-1} (Gamma(k + 1) / (k Gamma(k + alpha)))^2) Sigma`` (Amin et al.,
+    Theorem 1 [paper]), in log-gamma arithmetic. ``Sigma`` is the covariance of one round's mean
     (``Sigma_sample / n``); round ``t`` is our generation ``t - 1``.
 
     **Arguments:**
@@ -195,7 +197,7 @@ def amin_theorem_1(contamination: float, rounds: int) -> np.ndarray:
     A float64 array ``[T]``: entry ``t - 1`` is ``Var(Y_t) / Sigma``.
 
     ```python
-    >>> round(float(amin_theorem_1(0.75, 100)[-1]), 5)  # REFERENCE's checked value
+    >>> round(float(amin_theorem_1(0.75, 100)[-1]), 5)  # a value computed independently
     0.26556
 
     ```
@@ -222,7 +224,7 @@ def amin_asymptote(contamination: float, rounds) -> np.ndarray:
     ``1 / ((1 - 2 alpha) t)`` for ``alpha < 1/2``; ``log(t) / t`` at ``alpha = 1/2``;
     ``C_alpha t^(-2 (1 - alpha))`` for ``1/2 < alpha < 1`` with
     ``C_alpha = sum_{k >= 1} (Gamma(k + 1) / (k Gamma(k + alpha)))^2``; ``pi^2 / 6`` at
-    ``alpha = 1`` (REFERENCE.md section 2 [paper; rates derived]; ``C_alpha`` is our reading
+    ``alpha = 1`` ([paper: the regimes; the rates derived]; ``C_alpha`` is our reading
     of Theorem 1: ``Gamma(t + alpha) / Gamma(t + 1) ~ t^(alpha - 1)`` times the convergent sum).
 
     **Arguments:**
@@ -267,7 +269,7 @@ def optimal_pool_weights(loop: Loop) -> np.ndarray:
     extra ``a_t (1 - a_t) m_{t-1} / n_t`` in the denominator for iid), turned into weights by
     ``w_t n_t = c_t W_{t-1} / (1 - c_t)``, ``w_0 = 1``. With split mixing the variance is
     ``Sigma / (n_0 + sum_s b_s^2 n_s)``. The weights use the real fraction ``a_t``, which
-    the learner must know (as REFERENCE's debiased candidate does).
+    the learner must know (as the debiased estimator does).
 
     **Arguments:**
 

@@ -1,4 +1,4 @@
-r"""Closed forms for model collapse in linear regression (REFERENCE.md section 3).
+r"""Closed forms for model collapse in linear regression (docs/theory.md, section 6).
 
 Float64 NumPy on the host; nothing here needs JAX. Each function says where its formula
 comes from: **[paper]** Dohmatob, Feng & Kempe 2024, "Model Collapse Demystified: The
@@ -68,9 +68,9 @@ gives ``lambda^2 tr(Sigma R Sigma^{-1} R) ~ kappa^2 tr(Sigma + kappa)^{-2} / (1 
 
     rho ~ [df_2(kappa) + kappa^2 tr(Sigma + kappa)^{-2} u / (1 - u)] / (T_0 - d - 1),
 
-REFERENCE.md's formula. Measured against float64 Monte-Carlo (d = 50, eigenvalues
-``1/j``, 20000 designs per point) the three equivalents are within a few per cent; see
-:func:`ridge_deterministic_equivalent`.
+the generator term's equivalent (our derivation). Measured against float64 Monte-Carlo
+(d = 50, eigenvalues ``1/j``, 20000 designs per point) the three equivalents are within a
+few per cent; see :func:`ridge_deterministic_equivalent`.
 
 **Solving for kappa.** Dividing by ``kappa > 0``, ``h(kappa) = 1 - lambda/kappa -
 df_1(kappa)/T = 0``; ``h`` is strictly increasing, ``h(lambda) = -df_1(lambda)/T < 0`` and
@@ -98,7 +98,7 @@ the variance ``sigma^2 df_2 / T ~ sigma^2 kappa^{-1/beta} / T``. Balancing them:
 ``lambda ~ T^{-l}``, ``l = beta / (2 beta r + 1)``, error ``~ T^{-2 beta r/(2 beta r+1)}``.
 The generator term ``n sigma_0^2 df_2 / (T_0 - d - 1)`` adds to the variance, as an
 effective noise ``sigma_eff^2 ~ sigma^2 + n sigma_0^2 T / T_0`` (``sigma^2 + n sigma_0^2``
-for ``T_0 = T``, REFERENCE.md's form).
+for ``T_0 = T``).
 
 **Replace vs accumulate, fixed design [Gerstgrasser; derived].** One design ``X``
 (``T x d``, ``T >= d + 2``) is drawn once and reused; the labels of fit ``i = 1, 2, ...``
@@ -112,8 +112,8 @@ w_hat_{i-1} + eta_i``, i.e. ``w_hat_i = w_hat_{i-1} + eta_i / i``. The ``eta_i``
 independent with covariance ``sigma^2 (X^T X)^{-1}``, so given ``X`` the errors are
 ``sigma^2 tr(Sigma (X^T X)^{-1})`` times ``m`` (replace) and ``sum_{i<=m} 1/i^2``
 (accumulate, below ``pi^2/6``); averaging over ``X``, ``tr(...)`` becomes
-``d / (T - d - 1)``. Here ``m`` counts the fitted models; REFERENCE.md's ``n`` is this
-``m``. In the library's indexing (generation 0 is the real-data fit)
+``d / (T - d - 1)``. Here ``m`` counts the fitted models (the ``n`` of the replace error
+``n sigma^2 d / (T - d - 1)`` as usually stated). In the library's indexing (generation 0 is the real-data fit)
 generation ``t`` is fit ``m = t + 1``, which is what :func:`replace_vs_accumulate` takes.
 """
 
@@ -324,7 +324,7 @@ def ridge_deterministic_equivalent(cov, weights, ridge, sample_size, noise,
                                    generator_sample_size=None, generator_noise=0.0,
                                    generations=0):
     """Deterministic equivalent of the test error of ridge trained on labels of the
-    ``n``-th OLS generator (REFERENCE.md section 3; [paper] setting).
+    ``n``-th OLS generator (Dohmatob, Feng & Kempe's [paper] setting; module docstring).
 
     ``E_test = bias + variance + generator`` with (module docstring)
 
@@ -503,7 +503,7 @@ def replace_vs_accumulate(dim, sample_size, noise, generations):
     - replace (fit on generation ``t``'s data only): ``m c``, unbounded;
     - accumulate (fit on generations ``0..t``): ``c sum_{i=1}^{m} 1/i^2 < (pi^2/6) c``.
 
-    REFERENCE.md's ``n`` is ``m``, the number of fits, not the generation index.
+    ``m`` counts the fits (the ``n`` of the usual statement), not the generation index.
     ``E ||w_hat_t - w_0||_Sigma^2`` is taken over the noise and the design; given ``X``,
     ``c`` is ``sigma^2 tr(Sigma (X^T X)^{-1})`` and the ratio of the two is the same.
 
