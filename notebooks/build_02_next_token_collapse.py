@@ -19,8 +19,8 @@ CELLS = [
     ("md", """\
 # Next-token collapse: from collapse to improvement
 
-Bakshi & Chakraborty's setting (REFERENCE.md section 1): a next-token model with a fixed
-context is a categorical distribution $\\theta$ over $K$ tokens, fitted by frequencies.
+Bakshi & Chakraborty's setting (arXiv 2602.10531; `docs/theory.md`, section 2): a next-token
+model with a fixed context is a categorical distribution $\\theta$ over $K$ tokens, fitted by frequencies.
 Generation $t$ draws $n_t$ tokens from $q_t = a_t\\,\\theta^* + (1-a_t)\\,\\hat\\theta_{t-1}$
 — a share $a_t$ of real tokens, the rest from the previous model — and the learner does not
 know which is which. Theorem 3.1 gives $R_t = \\mathbb{E}\\|\\hat\\theta_t-\\theta^*\\|^2$
@@ -137,7 +137,7 @@ print("regimes:", {(d, g): jc.theory.power_schedule_regime(d, g) for d, g in [(0
 With $a = 0$ a token that draws no sample is gone for good: `support` (tokens still alive)
 falls, and `kl` $= \\mathrm{KL}(P^*\\|\\hat P)$ becomes $+\\infty$ as soon as one true token is
 lost. That is the honest value, not a failure: those seeds keep status 0. With
-$\theta^* \sim \mathrm{Dirichlet}(1)$ some tokens are so rare that $n_0 = 100$ real draws
+$\\theta^* \\sim \\mathrm{Dirichlet}(1)$ some tokens are so rare that $n_0 = 100$ real draws
 already miss one in most seeds: the KL is infinite from generation 0, while the support
 shows the collapse itself."""),
     ("code", """\

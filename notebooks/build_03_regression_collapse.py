@@ -20,7 +20,7 @@ CELLS = [
 # Regression collapse: errors that add up
 
 Dohmatob, Feng & Kempe, "Model Collapse Demystified: The Case of Regression"
-(REFERENCE.md section 3). Covariates $x \\sim N(0, \\Sigma)$ in $\\mathbb{R}^d$. A chain of
+(arXiv 2402.07712; `docs/theory.md`, section 6). Covariates $x \\sim N(0, \\Sigma)$ in $\\mathbb{R}^d$. A chain of
 generators starts at the truth $\\hat w_0 = w_0$; generator $k = 1..n$ draws a fresh design
 $\\bar X$ ($T_0 \\times d$), labels it $\\bar X \\hat w_{k-1} + N(0, \\sigma_0^2)$ and refits
 $\\hat w_k$ by least squares. A downstream ridge model is then trained on $T$ fresh samples
@@ -106,7 +106,8 @@ print(f"OLS pipeline within 4 SE of the exact formula at every n: {np.abs(z).max
 
 With a penalty $\\lambda$ the downstream error splits exactly into bias, variance and a
 generator term $n\\sigma_0^2\\rho$; `jc.theory.ridge_deterministic_equivalent` gives the
-deterministic equivalent of each (REFERENCE.md: $\\kappa - \\lambda = \\kappa\\,{\\rm df}_1(\\kappa)/T$,
+deterministic equivalent of each (`docs/theory.md`, section 6.4:
+$\\kappa - \\lambda = \\kappa\\,{\\rm df}_1(\\kappa)/T$,
 bias $\\simeq \\kappa^2 w_0^\\top\\Sigma(\\Sigma+\\kappa)^{-2}w_0/(1-u)$, variance
 $\\simeq \\sigma^2u/(1-u)$, …). The synthetic generations act like extra label noise, so the
 best $\\lambda$ grows with $n$: a penalty tuned on clean data under-regularises a model
@@ -213,7 +214,8 @@ G5 = 20
 accumulate = jc.Loop(model, generations=G5, sample_size=T0, real_fraction=0.0, pool="accumulate")
 start = time.perf_counter()
 acc = jc.simulate(accumulate, truth, key=jax.random.key(3), seeds=SEEDS)
-print(f"accumulate: {SEEDS} seeds x {G5 + 1} generations in {time.perf_counter() - start:.1f} s; path: {accumulate.path}")
+print(f"accumulate: {SEEDS} seeds x {G5 + 1} generations in {time.perf_counter() - start:.1f} s; "
+      f"path: {accumulate.path}")
 
 rep_mean, rep_sem = run.mean("test_error"), run.sem("test_error")    # section 1's chain (replace)
 rep_theory = jc.theory.expected(loop, truth, "test_error")
@@ -228,7 +230,8 @@ ax.plot(t5, fixed["replace"], "--", color="C0", lw=1, label="replace: (t+1)σ₀
 ax.fill_between(t5, acc_mean - 2 * acc_sem, acc_mean + 2 * acc_sem, color="C1", alpha=0.3, lw=0)
 ax.plot(t5, acc_mean, color="C1", label="accumulate, fresh designs (mean ± 2 SE)")
 ax.plot(t5, fixed["accumulate"], ":", color="k", lw=1, label="accumulate, fixed design (reference)")
-ax.set(xlabel="generation t", ylabel="chain test error ‖ŵₜ − w₀‖² (Σ-norm)", title="Generator chain: replace vs accumulate")
+ax.set(xlabel="generation t", ylabel="chain test error ‖ŵₜ − w₀‖² (Σ-norm)",
+       title="Generator chain: replace vs accumulate")
 ax.legend(fontsize=8)
 plt.show()
 

@@ -20,7 +20,7 @@ CELLS = [
 # The limits of ERM on self-generated data
 
 Amin, Bie, Kong, Syed & Vassilvitskii, "Learning from Synthetic Data: Limitations of ERM"
-(REFERENCE.md section 2). Each round adds $n$ fresh examples, a share $\\alpha$ of which
+(arXiv 2601.15468; `docs/theory.md`, section 5). Each round adds $n$ fresh examples, a share $\\alpha$ of which
 (the *contamination*) comes from the previous model; the learner pools every round so far
 and does not know which examples are synthetic. In the library: `real_fraction = 1 - α`,
 `pool="accumulate"`, and round $t$ (counted from 1) is generation $t - 1$.
@@ -89,8 +89,8 @@ $w_s$; given the error variance $m$ of the pool so far, the new generation's sha
 pool $c = b\\,m/(b^2 m + 1/n)$ ($b = 1 - \\alpha$) minimises the next variance, and choosing
 it greedily is optimal at every round (a Kalman gain, our derivation;
 `jc.theory.optimal_pool_weights`). Each generation is then worth $b^2 n$ real samples:
-$\\mathrm{Var} = \\Sigma/(1 + (t-1)(1-\\alpha)^2)$, the variance of REFERENCE's debiased
-candidate, reached by weighting alone. The weights need $\\alpha$."""),
+$\\mathrm{Var} = \\Sigma/(1 + (t-1)(1-\\alpha)^2)$, the variance of the debiased
+estimator $Z_s = (X_s - \\alpha Y_{s-1})/(1-\\alpha)$, reached by weighting alone. The weights need $\\alpha$."""),
     ("code", """\
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 report = []

@@ -20,7 +20,7 @@ CELLS = [
 # Sample growth and contraction filters
 
 Two ways out of collapse when every generation is refitted on its own samples
-(REFERENCE.md section 4):
+(`docs/theory.md`, section 4):
 
 1. **Grow the sample** (Xu, He & Cheng, "A Probabilistic Perspective on Model Collapse").
    Without real data the estimate is a random walk; with unbiased estimation it collapses
@@ -73,7 +73,8 @@ for i, (name, exponent) in enumerate(exponents.items()):
     worst = min(worst, min(stats.binomtest(k, SEEDS, p).pvalue for k, p in zip(counts, theory) if 0 < p < 1))
     axes[0].plot(t[1:], absorbed[1:], color=f"C{i}", label=name)
     axes[0].plot(t[1:], theory[1:], "k--", lw=0.9)
-    long_sizes = np.rint(n0 * np.arange(1, 10_002, dtype=float) ** exponent).astype(np.int64)  # beyond 2^24: theory only
+    # beyond 2^24 samples: theory only
+    long_sizes = np.rint(n0 * np.arange(1, 10_002, dtype=float) ** exponent).astype(np.int64)
     assert np.array_equal(long_sizes[: G + 1], loop.sample_size)
     long_theory = jc.theory.poisson_absorption_probability(long_sizes, 1.0)
     axes[0].plot(np.arange(G, 10_001), long_theory[G:], ":", color=f"C{i}")

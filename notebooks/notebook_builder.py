@@ -62,7 +62,7 @@ def main(cells, path: Path, argv=None, doc: str = "Build a notebook.") -> int:
     args = parser.parse_args(argv)
     notebook = build(cells)
     if args.execute:
-        from nbclient import NotebookClient
+        from nbclient import NotebookClient  # noqa: PLC0415  (only --execute needs a kernel client)
 
         with tempfile.TemporaryDirectory() as cwd:
             NotebookClient(notebook, timeout=600, kernel_name="python3",
