@@ -63,7 +63,7 @@ class Plan:
         ```python
         >>> import jcollapse as jc
         >>> loop = jc.Loop(jc.models.LinearRegression(dim=2, noise=0.5), generations=1)
-        >>> loop.plan().model.noise, loop.plan().with_settings(loop.model_settings).model.noise
+        >>> loop.plan().model.noise, float(loop.plan().with_settings(loop.model_settings).model.noise)
         (None, 0.5)
 
         ```
@@ -175,13 +175,13 @@ class Loop(eqx.Module):
 
     @property
     def model_settings(self):
-        """The model's settings: its float fields that are data to the compiled program
-        (everything else ``None``; see :mod:`jcollapse.internal.settings`).
+        """The model's settings: its float fields that are data to the compiled program, as
+        host arrays (everything else ``None``; see :mod:`jcollapse.internal.settings`).
 
         ```python
         >>> import jcollapse as jc
-        >>> jc.Loop(jc.models.LinearRegression(dim=2, ridge=0.1), generations=1).model_settings.ridge
-        0.1
+        >>> jc.Loop(jc.models.LinearRegression(dim=2, ridge=0.5), generations=1).model_settings.ridge
+        array(0.5, dtype=float32)
 
         ```
         """

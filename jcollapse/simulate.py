@@ -189,8 +189,7 @@ def loop_setting(loop: Loop, plan: Plan) -> tuple:
 
     ```
     """
-    dtype = jnp.result_type(float)
-    return host_inputs(loop, plan), jax.tree.map(lambda x: np.asarray(x, dtype), loop.model_settings)
+    return host_inputs(loop, plan), split_settings(loop.model)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,7 +298,7 @@ def simulate(
     probe = check_probe(probe, loop)
     key = as_key(key)
     plan = loop.plan()
-    probe_settings, probe_structure = (None, None) if probe is None else split_settings(probe)
+    probe_settings, probe_structure = split_settings(probe)
     setting = jax.tree.map(lambda x: x[None], loop_setting(loop, plan))  # one setting: the program sweeps run
     metrics, status = run_seeds(Rollout(plan, probe_structure), truth, probe_settings, key=key, seeds=seeds,
                                 settings=setting, chunk_size=chunk_size, lane_bytes=lane_bytes(loop, truth),

@@ -4,7 +4,7 @@ the ridge deterministic equivalents (the exact OLS formula: test_dohmatob.py).""
 import jax
 import numpy as np
 import pytest
-from helpers import regression_truth
+from helpers import regression_truth, traced
 
 import jcollapse as jc
 from jcollapse.models import LinearRegression
@@ -47,6 +47,23 @@ def test_probe_leaves_the_trajectory_alone_and_is_chunk_invariant():
     np.testing.assert_array_equal(plain.metrics["test_error"], whole.metrics["test_error"])
     assert whole.metrics["downstream_test_error"].shape == (8, 4, 2)
     np.testing.assert_array_equal(whole.metrics["downstream_test_error"], halves.metrics["downstream_test_error"])
+
+
+def test_probe_settings_are_traced():
+    """Other penalties and another noise of the same count reuse the compiled program, and
+    they reach it: ridge 0 is OLS either way, a larger ridge shrinks towards zero."""
+    model = LinearRegression(dim=3, noise=0.5)
+    truth = regression_truth(model)
+    loop = jc.Loop(model, generations=2, sample_size=5, real_fraction=0.2)
+    run = lambda noise, ridges: jc.simulate(loop, truth, key=jax.random.key(4), seeds=8,
+                                            probe=DownstreamRidge(sample_size=6, noise=noise, ridges=ridges))
+    first = run(0.3, (0.0, 0.5))
+    with traced("chunk") as traces:
+        second = run(0.3, (0.0, 50.0))
+    assert traces == []
+    errors = lambda r: r.metrics["downstream_test_error"]
+    np.testing.assert_array_equal(errors(first)[..., 0], errors(second)[..., 0])
+    assert not np.array_equal(errors(first)[..., 1], errors(second)[..., 1])
 
 
 def _downstream(loop, truth, probe, seeds, key):

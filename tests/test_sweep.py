@@ -20,6 +20,7 @@ from jcollapse.sweeps import BINS, MetricState, bin_index, checkpoints, summaris
 
 sys.path.insert(0, str(Path(__file__).parent))
 import sweep_job
+from helpers import traced
 
 JOB = Path(__file__).parent / "sweep_job.py"
 MODEL = jc.models.GaussianMean(dim=1)
@@ -189,6 +190,26 @@ def test_schedule_parameters_and_model_settings_are_sweepable():
     by_exponent = ds["variance"].sel(stat="mean").transpose("sample_size.exponent", ...).values
     np.testing.assert_array_equal(by_exponent[0][:, 0], by_exponent[1][:, 0])
     assert np.all(by_exponent[0][:, 1] != by_exponent[1][:, 1])
+
+
+def test_a_grid_over_model_settings_compiles_once():
+    """LinearRegression's noise and ridge are traced settings: their grid points share one
+    program (one chunk trace), and each point equals its own simulate run."""
+    model = jc.models.LinearRegression(dim=2, noise=0.5)
+    truth = model.params(weights=[1.0, -1.0], cov=[[1.0, 0.2], [0.2, 0.5]])
+    loop = jc.Loop(model, generations=3, sample_size=6, real_fraction=0.0)
+    grid = {"model.noise": [0.1, 0.5, 2.0], "model.ridge": [0.0, 1.0]}
+    with traced("chunk") as traces:
+        ds = jc.sweep(loop, truth, grid, seeds=16, **_quiet())
+    assert len(traces) == 1
+    means = ds["test_error"].sel(stat="mean")
+    for noise, ridge in ((0.1, 0.0), (2.0, 1.0)):
+        point = loop.replace(model=jc.models.LinearRegression(dim=2, noise=noise, ridge=ridge))
+        run = jc.simulate(point, truth, key=_quiet()["key"], seeds=16)
+        np.testing.assert_allclose(means.sel({"model.noise": noise, "model.ridge": ridge}), run.mean("test_error"),
+                                   rtol=1e-6)
+    assert float(means.sel({"model.noise": 2.0, "model.ridge": 0.0})[-1]) > float(
+        means.sel({"model.noise": 0.1, "model.ridge": 0.0})[-1])  # the setting reaches the program
 
 
 def test_memory_does_not_grow_with_seeds():

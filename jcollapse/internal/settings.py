@@ -12,6 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
 
 
 def is_setting(leaf) -> bool:
@@ -27,18 +30,26 @@ def is_setting(leaf) -> bool:
 
 
 def split_settings(module) -> tuple[Any, Any]:
-    """``(settings, structure)``: the module's settings (everything else ``None``) and the
-    module with its settings replaced by ``None`` (hashable when its static parts are).
+    """``(settings, structure)``: the module's settings as host arrays of the default float
+    dtype (everything else ``None``; ``None`` for no module) and the module with its settings
+    replaced by ``None`` (hashable when its static parts are).
+
+    Arrays, not Python floats: the executor traces array arguments and keys its compiled
+    programs on everything else, so new values of a setting do not recompile.
 
     ```python
     >>> import jcollapse as jc
     >>> settings, structure = split_settings(jc.models.LinearRegression(dim=2, noise=0.5))
     >>> settings.noise, structure.noise, structure.dim
-    (0.5, None, 2)
+    (array(0.5, dtype=float32), None, 2)
 
     ```
     """
-    return eqx.partition(module, is_setting)
+    if module is None:
+        return None, None
+    settings, structure = eqx.partition(module, is_setting)
+    dtype = jnp.result_type(float)
+    return jax.tree.map(lambda x: np.asarray(x, dtype), settings), structure
 
 
 def join_settings(settings, structure):
@@ -47,8 +58,8 @@ def join_settings(settings, structure):
     ```python
     >>> import jcollapse as jc
     >>> model = jc.models.LinearRegression(dim=2, noise=0.5)
-    >>> join_settings(*split_settings(model)) == model
-    True
+    >>> float(join_settings(*split_settings(model)).noise)
+    0.5
 
     ```
     """

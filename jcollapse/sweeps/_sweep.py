@@ -179,7 +179,7 @@ def sweep(
             raise ValueError(f"out={str(out)!r} already holds the result of a different sweep; choose another out")
         return finished
 
-    probe_settings, probe_structure = (None, None) if probe is None else split_settings(probe)
+    probe_settings, probe_structure = split_settings(probe)
     per_seed = [Rollout(plan, probe_structure) for plan in plans]
     settings = [jax.tree.map(lambda *x: np.stack(x), *(loop_setting(grid.configs[i].loop, plan) for i in members))
                 for plan, members in zip(plans, groups)]
