@@ -9,8 +9,8 @@ import equinox as eqx
 import numpy as np
 
 from . import schedules
-from .mixing import MIXINGS
 from .internal.settings import join_settings, split_settings
+from .mixing import MIXINGS
 from .models import AbstractExactModel, AbstractModel
 from .pools import POOL_NAMES
 

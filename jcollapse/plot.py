@@ -50,8 +50,8 @@ _FIXED = ("generation", "stat")
 
 
 def _new_axes(width: float = 6.0, height: float = 4.0):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415  (matplotlib is imported on first use)
+    from matplotlib.figure import Figure  # noqa: PLC0415  (matplotlib is imported on first use)
 
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
@@ -158,7 +158,7 @@ def _auto_log(values: np.ndarray) -> bool:
 def _colours(count: int) -> list:
     if count <= len(COLOURS):
         return list(COLOURS[:count])
-    from matplotlib import colormaps
+    from matplotlib import colormaps  # noqa: PLC0415  (matplotlib is imported on first use)
 
     return [colormaps["viridis"](x) for x in np.linspace(0.0, 0.9, count)]
 
@@ -293,7 +293,7 @@ def curves(
     colours = _colours(len(hue_values))
     drew_theory = False
     for colour, value in zip(colours, hue_values):
-        pick = (lambda x: x.sel({hue: value})) if hue is not None else (lambda x: x)
+        pick = (lambda x, value=value: x.sel({hue: value})) if hue is not None else (lambda x: x)
         m = np.asarray(pick(mean).values, dtype=np.float64)
         label = metric if hue is None else f"{hue} = {_fmt(value)}"
         if band is not None:
@@ -306,8 +306,8 @@ def curves(
                 ax.plot(generations, line, color=colour, linewidth=1.1, linestyle="--", alpha=0.9)
                 drew_theory = True
 
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D  # noqa: PLC0415  (matplotlib is imported on first use)
+    from matplotlib.patches import Patch  # noqa: PLC0415  (matplotlib is imported on first use)
 
     handles, _ = ax.get_legend_handles_labels()
     if band is not None:
@@ -319,7 +319,7 @@ def curves(
         fixed = _fixed_title(da, [hue] if hue is not None else [])
         title = metric + (f" ({fixed})" if fixed else "")
     ax.set_title(title, fontsize=10)
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415  (matplotlib is imported on first use)
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("generation")
@@ -415,7 +415,7 @@ def heatmap(
     cells = da.sel(stat=stat, generation=generation).transpose(y, x)
     data = np.ma.masked_invalid(np.asarray(cells.values, dtype=np.float64))
 
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm  # noqa: PLC0415  (matplotlib is imported on first use)
 
     if log is None:
         log = _auto_log(data.compressed())

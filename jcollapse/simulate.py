@@ -19,6 +19,7 @@ from .loop import Loop, Plan
 from .probes import AbstractProbe
 from .rollout import host_inputs, rollout
 
+
 @dataclasses.dataclass(frozen=True)
 class Run:
     """The result of :func:`simulate`.

@@ -12,5 +12,5 @@ from ._sweep import sweep
 from ._theory import theory_curves
 
 __all__ = ["BINS", "BINS_PER_DECADE", "ChunkSummary", "Config", "DECADES", "Grid", "LOOP_FIELDS", "MetricState",
-           "QUANTILES", "SCHEDULE_FIELDS", "SweepConfig", "bin_index", "expand", "load_config", "parse_config", "stat_names",
-           "summarise", "summarise_chunk", "sweep", "theory_curves", "write_figures"]
+           "QUANTILES", "SCHEDULE_FIELDS", "SweepConfig", "bin_index", "expand", "load_config", "parse_config",
+           "stat_names", "summarise", "summarise_chunk", "sweep", "theory_curves", "write_figures"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from .. import plot
 from ..internal.atomic import write_atomically
 
 
@@ -30,8 +31,6 @@ def write_figures(dataset: xr.Dataset, out) -> list[Path]:
 
     ```
     """
-    from .. import plot
-
     varying = [d for d in dataset["failed"].dims if d != "generation" and dataset.sizes[d] > 1]
     if len(varying) > 2:
         return []
@@ -44,6 +43,6 @@ def write_figures(dataset: xr.Dataset, out) -> list[Path]:
         else:
             ax = plot.curves(dataset, metric, hue=varying[0] if varying else None)
         path = Path(out) / f"{metric}.png"
-        write_atomically(path, lambda tmp: ax.figure.savefig(tmp, dpi=120, format="png"))
+        write_atomically(path, lambda tmp, figure=ax.figure: figure.savefig(tmp, dpi=120, format="png"))
         written.append(path)
     return written
