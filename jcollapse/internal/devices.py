@@ -22,6 +22,7 @@ from typing import Any, Callable, Optional
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 
@@ -229,8 +230,6 @@ def allgather(value: Any) -> list:
     """
     if jax.process_count() == 1:
         return [value]
-    from jax.experimental import multihost_utils
-
     payload = np.frombuffer(pickle.dumps(value), dtype=np.uint8)
     sizes = multihost_utils.process_allgather(np.array([payload.size], np.int32))
     padded = np.zeros(int(np.max(sizes)), np.uint8)

@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from .reduce import matmul
 from .gamma import chi_square, gamma
+from .reduce import matmul
 from .special import as_float, log1pmx, safe_divide
 
 

@@ -13,12 +13,12 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ..internal.reduce import pairwise_sum
-from ._base import AbstractExactModel
-from ._registry import register_family
-from ._counts import CountStatistics
 from ..internal.samplers import multinomial
 from ..internal.special import log1pmx
 from ..internal.validation import as_finite_array, to_device
+from ._base import AbstractExactModel
+from ._counts import CountStatistics
+from ._registry import register_family
 
 #: ``path="auto"`` draws counts (K binomials) once ``n >= 16 K``; below, n CDF inversions
 #: are cheaper: the break-even point measured on a 2-core CPU (docs/performance.md).

@@ -20,19 +20,19 @@ import abc
 from typing import ClassVar
 
 import equinox as eqx
-from equinox import AbstractClassVar, AbstractVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from equinox import AbstractClassVar, AbstractVar
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from ..internal.reduce import pairwise_sum, squared_distance
-from ._base import AbstractMeanFamily, Params, uniform_mean_prior
-from ._registry import register_family
-from ._moments import MomentStatistics
-from ..internal.special import safe_divide
 from ..internal.samplers import binomial, poisson
+from ..internal.special import safe_divide
 from ..internal.validation import as_finite_array, to_device
+from ._base import AbstractMeanFamily, Params, uniform_mean_prior
+from ._moments import MomentStatistics
+from ._registry import register_family
 
 
 def _check_dim(dim) -> None:

@@ -13,11 +13,11 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ..internal.linalg import cholesky, eigvalsh
 from ..internal.reduce import matmul, pairwise_sum, squared_distance, trace
-from ._base import AbstractExactModel, AbstractMeanFamily
-from ._registry import register_family
-from ._moments import MomentStatistics
 from ..internal.samplers import wishart
 from ..internal.validation import as_finite_array, psd_factor, to_device
+from ._base import AbstractExactModel, AbstractMeanFamily
+from ._moments import MomentStatistics
+from ._registry import register_family
 
 
 class GaussianParams(eqx.Module):

@@ -10,15 +10,15 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int
 
 from ..internal.reduce import matmul, pairwise_sum
-from ._base import AbstractExactModel
-from ._registry import register_family
-from ._categorical import probs_tolerance
-from ._counts import CountStatistics
 from ..internal.samplers import multinomial
 from ..internal.validation import as_finite_array, to_device
+from ._base import AbstractExactModel
+from ._categorical import probs_tolerance
+from ._counts import CountStatistics
+from ._registry import register_family
 
 #: The most squarings :func:`stationary` performs (``Q^(2^64)``).
 MAX_SQUARINGS = 64

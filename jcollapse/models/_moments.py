@@ -13,8 +13,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ..internal.reduce import count_ones, pairwise_sum
-from ._base import AbstractStatistics
 from ..internal.special import safe_divide
+from ._base import AbstractStatistics
 
 
 class MomentStatistics(AbstractStatistics):

@@ -14,14 +14,14 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int
 
 from ..internal.linalg import eigh
 from ..internal.reduce import count_ones, matmul, pairwise_sum
-from ._base import AbstractExactModel, AbstractStatistics
-from ._registry import register_family
 from ..internal.samplers import standard_wishart_factor
 from ..internal.validation import as_finite_array, psd_factor, to_device
+from ._base import AbstractExactModel, AbstractStatistics
+from ._registry import register_family
 
 
 class RegressionParams(eqx.Module):

@@ -77,7 +77,7 @@ import numpy as np
 
 from ..loop import Loop
 from ..mixing import split_real_counts
-from ..models._categorical import Categorical
+from ..models import Categorical
 from ._registry import register
 
 

@@ -62,9 +62,8 @@ import numpy as np
 from scipy import special, stats
 
 from ..loop import Loop
-from ..models._exponential import Bernoulli, Poisson
-from ..models._gaussian import GaussianMean
-from ._gaussian import _schedules, gaussian_moments, split_real_fraction
+from ..models import Bernoulli, GaussianMean, Poisson
+from ._gaussian import gaussian_moments, loop_schedules, split_real_fraction
 from ._registry import register
 
 #: Largest sample size :func:`bernoulli_absorption_probability` accepts: each generation
@@ -72,7 +71,7 @@ from ._registry import register
 BERNOULLI_ABSORPTION_MAX_N = 5000
 
 
-def _truth_field(loop: Loop, truth, field: str) -> np.ndarray:
+def truth_field(loop: Loop, truth, field: str) -> np.ndarray:
     model = loop.model
     value = np.asarray(getattr(truth, field, None), dtype=np.float64)
     if value.shape != (model.dim,):
@@ -111,7 +110,7 @@ def bernoulli_moments(loop: Loop) -> np.ndarray:
     """
     if not isinstance(loop.model, Bernoulli) or loop.pool != "replace":
         raise ValueError(f"bernoulli_moments needs a Bernoulli model and pool='replace'; got {loop}")
-    a, n = _schedules(loop)
+    a, n = loop_schedules(loop)
     split = loop.mixing == "split"
     if split:
         a = split_real_fraction(loop)
@@ -158,7 +157,7 @@ def poisson_replace(loop: Loop, truth) -> dict[str, np.ndarray]:
 
     ```
     """
-    rate = _truth_field(loop, truth, "rate")
+    rate = truth_field(loop, truth, "rate")
     if not isinstance(loop.model, Poisson) or loop.pool != "replace":
         raise ValueError(f"poisson_replace needs a Poisson model and pool='replace'; got {loop}")
     # The same recursion as GaussianMean with unit covariance, on the same schedules.
@@ -196,7 +195,7 @@ def bernoulli_replace(loop: Loop, truth) -> dict[str, np.ndarray]:
 
     ```
     """
-    probs = _truth_field(loop, truth, "probs")
+    probs = truth_field(loop, truth, "probs")
     v = probs * (1 - probs)
     mu = bernoulli_moments(loop)
     return {"param_sq_error": mu * v.sum(), "variance": (1 - mu) * v.mean()}

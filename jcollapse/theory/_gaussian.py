@@ -72,11 +72,11 @@ import numpy as np
 
 from ..loop import Loop
 from ..mixing import split_real_counts
-from ..models._gaussian import Gaussian, GaussianMean
+from ..models import Gaussian, GaussianMean
 from ._registry import register
 
 
-def _schedules(loop: Loop) -> tuple[np.ndarray, np.ndarray]:
+def loop_schedules(loop: Loop) -> tuple[np.ndarray, np.ndarray]:
     """``(a, n)`` as float64 arrays of length ``G + 1``, with ``a_0 = 1`` (generation 0 is
     real)."""
     a = np.array(loop.real_fraction, dtype=np.float64)
@@ -115,7 +115,7 @@ def split_real_fraction(loop: Loop) -> np.ndarray:
     return share
 
 
-def _truth_trace(model, truth) -> float:
+def truth_trace(model, truth) -> float:
     cov = np.asarray(getattr(truth, "cov", None), dtype=np.float64)
     if cov.shape != (model.dim, model.dim):
         raise ValueError(
@@ -157,7 +157,7 @@ def gaussian_moments(loop: Loop) -> tuple[np.ndarray, np.ndarray]:
     model = loop.model
     if not isinstance(model, (Gaussian, GaussianMean)) or loop.pool != "replace":
         raise ValueError(f"gaussian_moments needs a Gaussian-family model and pool='replace'; got {loop}")
-    a, n = _schedules(loop)
+    a, n = loop_schedules(loop)
     if loop.mixing == "split":
         a = split_real_fraction(loop)
     estimate_cov = isinstance(model, Gaussian)
@@ -212,7 +212,7 @@ def gaussian_replace(loop: Loop, truth) -> dict[str, np.ndarray]:
 
     ```
     """
-    trace = _truth_trace(loop.model, truth)
+    trace = truth_trace(loop.model, truth)
     m, v = gaussian_moments(loop)
     return {"mean_sq_error": m * trace, "variance": v * trace / loop.model.dim}
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..loop import Loop
-from ..models._markov import MarkovChain
+from ..models import MarkovChain
 
 
 def expected_visits(truth, sequence_length: int) -> np.ndarray:

@@ -54,15 +54,15 @@ import numpy as np
 from scipy.special import gammaln
 
 from ..loop import Loop
-from ..models._exponential import Poisson
-from ._exponential import _truth_field
-from ._gaussian import GaussianMean, _schedules, _truth_trace, split_real_fraction
+from ..models import Poisson
+from ._exponential import truth_field
+from ._gaussian import GaussianMean, loop_schedules, split_real_fraction, truth_trace
 from ._registry import register
 
 
 def _mixing_share(loop: Loop) -> np.ndarray:
     """``b_t`` for split mixing, ``a_t`` for iid (with generation 0 real)."""
-    return split_real_fraction(loop) if loop.mixing == "split" else _schedules(loop)[0]
+    return split_real_fraction(loop) if loop.mixing == "split" else loop_schedules(loop)[0]
 
 
 def _step(m: float, c: float, a: float, n: float, mixing: str) -> float:
@@ -142,7 +142,7 @@ def gaussian_mean_accumulate(loop: Loop, truth) -> dict[str, np.ndarray]:
 
     ```
     """
-    return {"mean_sq_error": accumulate_mean_moments(loop) * _truth_trace(loop.model, truth)}
+    return {"mean_sq_error": accumulate_mean_moments(loop) * truth_trace(loop.model, truth)}
 
 
 @register(Poisson, pool="accumulate", mixing=("iid", "split"), metrics=("param_sq_error", "variance"))
@@ -173,7 +173,7 @@ def poisson_accumulate(loop: Loop, truth) -> dict[str, np.ndarray]:
 
     ```
     """
-    rate = _truth_field(loop, truth, "rate")
+    rate = truth_field(loop, truth, "rate")
     m = accumulate_mean_moments(loop)
     return {"param_sq_error": m * rate.sum(), "variance": np.full_like(m, rate.mean())}
 

@@ -122,7 +122,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..loop import Loop
-from ..models._regression import LinearRegression
+from ..models import LinearRegression
 from ._registry import register
 
 
