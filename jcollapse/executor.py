@@ -298,8 +298,9 @@ def stream_chunks(
     - `per_seed`, `shared`, `key`, `seeds`, `settings`: as in :func:`run_seeds`.
     - `chunk_size`: seeds per chunk, ``>= 1``; rounded up by :func:`round_chunk_size`.
     - `skip`: chunk indices not to run (already done, say from a checkpoint).
-    - `progress`: ``True``/``False``/``None`` as in :func:`progress_bar`, or a bar to
-      update (shared by several streams).
+    - `progress`: ``True``/``False``/``None`` as in :func:`progress_bar` (``None`` shows no
+      bar for a single chunk, which has no progress to show), or a bar to update (shared by
+      several streams).
 
     **Yields:**
 
@@ -321,6 +322,8 @@ def stream_chunks(
     todo = chunks_to_run(seeds, chunk_size, skip)
     setting_indices = np.repeat(np.arange(count, dtype=np.int32), chunk_size)
     own_bar = progress is None or isinstance(progress, bool)
+    if progress is None and len(todo) < 2:
+        progress = False  # one chunk: a bar would only appear, full, once it is done
     bar = progress_bar(sum(valid for _, valid in todo) * count, desc="seeds", enabled=progress) if own_bar else progress
     try:
         for c, valid in todo:
@@ -369,7 +372,7 @@ def run_seeds(
     - `lane_bytes`: an estimate of one seed's working memory, to size default chunks.
     - `budget`: a chunk's memory budget in bytes (see :func:`default_chunk_size`).
     - `progress`: a progress bar on standard error: ``True`` always, ``False`` never,
-      ``None`` (default) once a run has lasted :data:`PROGRESS_DELAY` seconds.
+      ``None`` (default) once a run of several chunks has lasted :data:`PROGRESS_DELAY` seconds.
 
     **Returns:**
 
