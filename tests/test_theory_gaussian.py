@@ -9,10 +9,11 @@ compiled plan; seeds are run in chunks of ``CHUNK`` so every plan compiles once.
 import jax
 import numpy as np
 import pytest
+from scipy import integrate, special, stats
 
 import jcollapse as jc
-from jcollapse.models import Gaussian, GaussianMean
 from jcollapse.mixing import split_real_counts
+from jcollapse.models import Gaussian, GaussianMean
 
 Z_MAX = 4.0
 CHUNK = 4000
@@ -29,7 +30,8 @@ def max_abs_z(run, loop, truth, metric):
     assert np.all(sem > 0), f"{metric}: zero standard error"
     assert not run.failed.any(), f"{int(run.failed.sum())} seeds failed"
     z = np.abs(run.mean(metric) - expected) / sem
-    print(f"{loop.model} pool={loop.pool} mixing={loop.mixing} path={loop.path} {metric}: max|z|={z.max():.2f} at t={z.argmax()}")
+    print(f"{loop.model} pool={loop.pool} mixing={loop.mixing} path={loop.path} {metric}: "
+          f"max|z|={z.max():.2f} at t={z.argmax()}")
     return float(z.max())
 
 
@@ -85,7 +87,8 @@ def test_all_real_identity(variance):
         loop = jc.Loop(model, generations=20, real_fraction=1.0, sample_size=n, mixing=mixing)
         d = n if variance == "mle" else n - 1
         np.testing.assert_allclose(jc.theory.expected(loop, truth, "mean_sq_error"), np.trace(COV2) / n, rtol=1e-12)
-        np.testing.assert_allclose(jc.theory.expected(loop, truth, "variance"), np.trace(COV2) / 2 * (n - 1) / d, rtol=1e-12)
+        np.testing.assert_allclose(jc.theory.expected(loop, truth, "variance"), np.trace(COV2) / 2 * (n - 1) / d,
+                                   rtol=1e-12)
 
 
 def test_one_step_by_hand():
@@ -105,7 +108,8 @@ def test_one_step_by_hand():
 
 def test_split_uses_engine_rounding():
     # round(a n) half to even: 0.5 * 7 = 3.5 -> 4 real; 0.25 * 10 = 2.5 -> 2 real.
-    loop = jc.Loop(GaussianMean(dim=1), generations=2, real_fraction=[0.0, 0.5, 0.25], sample_size=[5, 7, 10], mixing="split")
+    loop = jc.Loop(GaussianMean(dim=1), generations=2, real_fraction=[0.0, 0.5, 0.25], sample_size=[5, 7, 10],
+                   mixing="split")
     np.testing.assert_allclose(jc.theory.split_real_fraction(loop), [1.0, 4 / 7, 0.2])
 
 
@@ -129,6 +133,57 @@ def test_unbiased_growing_schedule_simulation():
     run = simulate(loop, truth, key=12)
     assert max_abs_z(run, loop, truth, "mean_sq_error") < Z_MAX
     assert max_abs_z(run, loop, truth, "variance") < Z_MAX
+
+
+# E log sigma_hat^2_t with a = 0 (jc.theory.gaussian_expected_log_variance): the same two
+# loops as the two tests above, so their compiled programs are reused; other keys.
+LOG_VARIANCE_LOOPS = {
+    "mle, n = 100": (Gaussian(dim=1, variance="mle"), 2.0, 100, 80),
+    "unbiased, n_t = 20 (t + 1)": (Gaussian(dim=1, variance="unbiased"), 1.5, jc.schedules.power(20, 1.0), 60),
+}
+
+
+@pytest.mark.parametrize("name", LOG_VARIANCE_LOOPS)
+def test_expected_log_variance_simulation(name):
+    # log sigma_hat^2_t is a sum of independent log chi^2 terms: light-tailed, so the
+    # sample mean over seeds and its SE are trustworthy at every generation.
+    model, variance, sample_size, generations = LOG_VARIANCE_LOOPS[name]
+    truth = model.params(mean=0.5, cov=[[variance]])
+    loop = jc.Loop(model, generations=generations, real_fraction=0.0, sample_size=sample_size)
+    run = simulate(loop, truth, key=13)
+    assert not run.failed.any()
+    logs = np.log(np.asarray(run.metrics["variance"], np.float64))
+    mean, sem = logs.mean(axis=0), logs.std(axis=0, ddof=1) / np.sqrt(logs.shape[0])
+    expected = jc.theory.gaussian_expected_log_variance(loop, truth)
+    z = (mean - expected) / sem
+    assert np.max(np.abs(z)) < Z_MAX, z
+    # the drift is resolved: the last generation sits many SE below log sigma^2
+    assert np.log(variance) - mean[-1] > 20 * sem[-1]
+
+
+def test_expected_log_variance_identity():
+    # fixed n, MLE: (t + 1) equal terms psi((n - 1)/2) + log(2/n); Var from the same
+    # digamma terms matches the chi-square's log by quadrature.
+    model = Gaussian(dim=1, variance="mle")
+    truth = model.params(mean=0.0, cov=[[3.0]])
+    loop = jc.Loop(model, generations=4, real_fraction=0.0, sample_size=7)
+    t = np.arange(5)
+    closed = np.log(3.0) + (t + 1) * (special.digamma(3.0) + np.log(2 / 7))
+    np.testing.assert_allclose(jc.theory.gaussian_expected_log_variance(loop, truth), closed, rtol=1e-13)
+    log_chi2 = integrate.quad(lambda x: np.log(x) * stats.chi2.pdf(x, 6), 0, np.inf)[0]
+    assert abs(log_chi2 - (special.digamma(3.0) + np.log(2))) < 1e-9
+
+
+def test_expected_log_variance_rejects_other_loops():
+    model = Gaussian(dim=1)
+    truth = model.params(mean=0.0, cov=[[1.0]])
+    for loop, match in [
+        (jc.Loop(model, generations=3, real_fraction=0.1, sample_size=10), "real_fraction 0"),
+        (jc.Loop(model, generations=3, real_fraction=0.0, sample_size=10, pool="accumulate"), "pool='replace'"),
+        (jc.Loop(Gaussian(dim=2), generations=3, real_fraction=0.0, sample_size=10), "dim=1"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            jc.theory.gaussian_expected_log_variance(loop, truth)
 
 
 @pytest.mark.parametrize("mixing, n", [("iid", 10), ("split", 7)])

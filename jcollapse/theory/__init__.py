@@ -17,7 +17,7 @@ from ._exponential import (
     poisson_replace,
     random_walk_error,
 )
-from ._gaussian import gaussian_moments, split_real_fraction
+from ._gaussian import gaussian_expected_log_variance, gaussian_moments, split_real_fraction
 from ._mean_accumulate import accumulate_mean_moments, amin_asymptote, amin_theorem_1, optimal_pool_weights
 from ._registry import Entry, available, expected, register
 from ._regression import (
@@ -43,6 +43,7 @@ __all__ = [
     "expected",
     "expected_visits",
     "fixed_point",
+    "gaussian_expected_log_variance",
     "gaussian_moments",
     "markov_row_heuristic",
     "optimal_pool_weights",

@@ -69,6 +69,7 @@ Special cases (checked as identities in the tests): MLE, ``a = 0``, fixed ``n``:
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from ..loop import Loop
 from ..mixing import split_real_counts
@@ -247,3 +248,72 @@ def gaussian_mean_replace(loop: Loop, truth) -> dict[str, np.ndarray]:
     trace = _truth_trace(loop.model, truth)
     m, _ = gaussian_moments(loop)
     return {"mean_sq_error": m * trace}
+
+
+def gaussian_expected_log_variance(loop: Loop, truth) -> np.ndarray:
+    r"""``E log sigma_hat^2_t`` of a one-dimensional :class:`~jcollapse.models.Gaussian` fitted
+    on its own samples only: ``pool="replace"``, real fraction ``a_t = 0`` for ``t >= 1``.
+
+    Formula (our derivation), with ``psi`` the digamma function, ``n_k`` the sample sizes and
+    ``d_k = n_k`` (``variance="mle"``) or ``n_k - 1`` (``"unbiased"``):
+
+        E log sigma_hat^2_t   = log sigma^2 + sum_{k <= t} [psi((n_k - 1)/2) + log 2 - log d_k]
+        Var log sigma_hat^2_t = sum_{k <= t} psi'((n_k - 1)/2).
+
+    Proof. Write ``sigma_hat^2_{-1} = sigma^2``. Generation ``k`` draws ``n_k`` i.i.d. samples
+    from ``N(mu_hat_{k-1}, sigma_hat^2_{k-1})`` (generation 0 from the truth; later ones from
+    the previous fit, as ``a_k = 0``). Given everything before generation ``k``, their scatter
+    ``S_k = sum_i (x_i - xbar)^2`` is ``sigma_hat^2_{k-1} C_k`` with ``C_k ~ chi^2_{n_k - 1}``
+    (Cochran's theorem), and the law of ``C_k`` does not depend on the past, so
+    ``C_0, C_1, ...`` are independent. Since ``sigma_hat^2_k = S_k / d_k``, by induction
+
+        log sigma_hat^2_t = log sigma^2 + sum_{k <= t} (log C_k - log d_k),
+
+    a sum of independent terms. ``C_k / 2 ~ Gamma((n_k - 1)/2, 1)``, and for
+    ``X ~ Gamma(alpha, 1)``, ``E log X = psi(alpha)`` and ``Var log X = psi'(alpha)`` (the first
+    and second derivatives in ``alpha`` of ``log Gamma(alpha) = log int x^(alpha - 1) e^(-x) dx``
+    are the mean and variance of ``log X``). Adding ``log 2`` for the factor 2 and summing the
+    independent terms gives both lines. (The mean and mixing rule do not enter: with ``a = 0``
+    every sample is synthetic under either mixing rule.)
+
+    Why this statistic: ``sigma_hat^2_t`` itself is a product of ``t + 1`` independent
+    factors, so it is heavy-tailed (log-normal-like with log-variance growing like
+    ``2 sum 1/n_k``). Its sample mean sits below ``E sigma_hat^2_t`` in most runs and its
+    standard error is unreliable, while ``log sigma_hat^2_t`` is a sum of light-tailed terms
+    whose sample mean and standard error behave.
+
+    **Arguments:**
+
+    - `loop`: a loop with ``Gaussian(dim=1)``, ``pool="replace"`` and real fraction 0 in
+      every generation ``t >= 1``; every ``n_t >= 2``.
+    - `truth`: ``loop.model.params(mean=..., cov=[[sigma^2]])``.
+
+    **Returns:**
+
+    A float64 array ``[G + 1]``: ``E log sigma_hat^2_t`` for ``t = 0..G``.
+
+    **Raises:**
+
+    `ValueError` for another model, dimension or pool, real data after generation 0, or a
+    sample size below 2.
+
+    ```python
+    >>> import numpy as np, jcollapse as jc
+    >>> model = jc.models.Gaussian(dim=1, variance="unbiased")
+    >>> loop = jc.Loop(model, generations=2, real_fraction=0.0, sample_size=3)
+    >>> gaussian_expected_log_variance(loop, model.params(mean=0.0, cov=[[1.0]])).round(4)  # psi(1) = -0.5772
+    array([-0.5772, -1.1544, -1.7316])
+
+    ```
+    """
+    model = loop.model
+    if not isinstance(model, Gaussian) or model.dim != 1 or loop.pool != "replace":
+        raise ValueError(f"gaussian_expected_log_variance needs Gaussian(dim=1) and pool='replace'; got {loop}")
+    if np.any(np.asarray(loop.real_fraction)[1:] != 0):
+        raise ValueError("gaussian_expected_log_variance needs real_fraction 0 in every generation t >= 1")
+    n = np.asarray(loop.sample_size, dtype=np.float64)
+    if np.any(n < 2):
+        raise ValueError(f"gaussian_expected_log_variance needs every sample size >= 2; got {n.min():g}")
+    variance = _truth_trace(model, truth)
+    divisor = n if model.variance == "mle" else n - 1
+    return np.log(variance) + np.cumsum(special.digamma((n - 1) / 2) + np.log(2.0) - np.log(divisor))
