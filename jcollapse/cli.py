@@ -1,14 +1,17 @@
 """The ``jcollapse`` command.
 
 ```
-jcollapse demo [--out DIR] [--seeds N] [--generations G] [--key K]
-jcollapse reproduce NAME|--all [--out DIR] [--seeds N] [--generations G] [--key K]
+jcollapse demo [--out DIR] [--seeds N] [--generations G] [--key K] [--no-progress]
+jcollapse reproduce NAME|--all [--out DIR] [--seeds N] [--generations G] [--key K] [--no-progress]
 jcollapse sweep CONFIG.toml --out DIR [--no-progress] [--distributed]
 jcollapse list
 ```
 
-Arguments (and a sweep's configuration) are validated before anything is simulated or
-written; a bad value exits with status 2 and a one-line message.
+``demo`` and ``reproduce`` run through one driver (:func:`jcollapse.experiments.run`): each
+writes its figures, CSV tables, ``checks.csv``, ``summary.md`` and ``index.html`` into its
+directory, atomically; ``reproduce --all`` writes ``DIR/NAME`` for every reproduction and
+``DIR/index.html`` linking them. Arguments (and a sweep's configuration) are validated before
+anything is simulated or written; a bad value exits with status 2 and a one-line message.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Optional, Sequence
 import jax
 
 from . import models, theory
+from .experiments import DEMO, REPRODUCTIONS, run, run_all
 from .sweeps import load_config, sweep, write_figures
 
 
@@ -34,31 +38,34 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
-    from .experiments import demo
+def _progress(args: argparse.Namespace) -> Optional[bool]:
+    """The driver's progress setting: never with ``--no-progress``, else once a run lasts a few seconds."""
+    return False if args.no_progress else None
 
+
+def _run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
     try:
-        demo.run(args.out, seeds=args.seeds, generations=args.generations, key=args.key,
-                 started=started, log=sys.stderr)
+        run(DEMO, args.out, seeds=args.seeds, generations=args.generations, key=args.key, started=started,
+            log=sys.stderr, progress=_progress(args))
     except ValueError as error:
         parser.error(str(error))
     return 0
 
 
 def _run_reproduction(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
-    from .experiments import REPRODUCTIONS
-
     if args.all == (args.name is not None):
         parser.error("reproduce takes a NAME or --all (not both)")
-    names = sorted(REPRODUCTIONS) if args.all else [args.name]
-    for name in names:
-        module = REPRODUCTIONS[name]
-        out = f"{args.out or 'out'}/{name}" if args.all else args.out or f"out/{name}"
-        try:
-            module.run(out, seeds=args.seeds or module.SEEDS, generations=args.generations or module.GENERATIONS,
-                       key=args.key, started=started, log=sys.stderr)
-        except ValueError as error:
-            parser.error(str(error))
+    try:
+        if args.all:
+            run_all([REPRODUCTIONS[name] for name in sorted(REPRODUCTIONS)], args.out or "out", seeds=args.seeds,
+                    generations=args.generations, key=args.key, started=started, log=sys.stderr,
+                    progress=_progress(args))
+        else:
+            run(REPRODUCTIONS[args.name], args.out or f"out/{args.name}", seeds=args.seeds,
+                generations=args.generations, key=args.key, started=started, log=sys.stderr,
+                progress=_progress(args))
+    except ValueError as error:
+        parser.error(str(error))
     return 0
 
 
@@ -80,17 +87,23 @@ def _run_sweep(args: argparse.Namespace, parser: argparse.ArgumentParser, starte
 
 
 def _run_list(args: argparse.Namespace, parser: argparse.ArgumentParser, started: float) -> int:
-    from .experiments import REPRODUCTIONS
-
     print("reproductions (jcollapse reproduce NAME, or --all):")
-    for name, module in sorted(REPRODUCTIONS.items()):
-        print(f"  {name:20s} {module.__doc__.strip().splitlines()[0]}")
-    print("demo (jcollapse demo): Gaussian collapse versus recovery")
+    for name, reproduction in sorted(REPRODUCTIONS.items()):
+        print(f"  {name:20s} {reproduction.title} ({reproduction.default_seeds} seeds, "
+              f"{reproduction.default_generations} generations)")
+    print(f"{DEMO.name} (jcollapse demo): {DEMO.title}")
     print("model families ([model] family in sweep configurations) and their closed forms (jc.theory.expected):")
     for name, family in models.families().items():
         forms = sorted({f"{', '.join(metrics)} (pool {pool})" for _, pool, _, metrics in theory.available(family)})
         print(f"  {name:20s} {'; '.join(forms) if forms else 'none'}")
     return 0
+
+
+def _add_run_options(command: argparse.ArgumentParser, seeds_help: str, generations_help: str) -> None:
+    command.add_argument("--seeds", type=_positive_int, metavar="N", help=seeds_help)
+    command.add_argument("--generations", type=_positive_int, metavar="G", help=generations_help)
+    command.add_argument("--key", type=int, default=0, help="PRNG seed: jax.random.key(KEY) (default: 0)")
+    command.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,8 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     ```
     """
-    from .experiments.demo import GENERATIONS, SEEDS
-
     parser = argparse.ArgumentParser(
         prog="jcollapse",
         description="Model-collapse simulation in JAX: simulations beside closed-form theory.",
@@ -115,40 +126,35 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = commands.add_parser(
         "demo",
-        help="Gaussian collapse versus recovery: figures and a summary table",
+        help="Gaussian collapse versus recovery: figures, a summary table and a page",
         description=(
             "Simulate a 1-D Gaussian fitted on its own samples mixed with fresh real data "
             "(real fractions 0, 0.1, 0.5; fixed and growing sample sizes; MLE and unbiased "
-            "variance) and write PNG figures and summary.md into --out, atomically."
+            "variance) and write PNG figures, last_generation.csv, checks.csv, summary.md and "
+            "index.html into --out, atomically."
         ),
     )
     demo.add_argument("--out", default="out/demo", metavar="DIR",
                       help="output directory, replaced if it exists (default: out/demo)")
-    demo.add_argument("--seeds", type=_positive_int, default=SEEDS, metavar="N",
-                      help=f"independent runs per configuration, >= 1 (default: {SEEDS})")
-    demo.add_argument("--generations", type=_positive_int, default=GENERATIONS, metavar="G",
-                      help=f"generations after generation 0, >= 1 (default: {GENERATIONS})")
-    demo.add_argument("--key", type=int, default=0, help="PRNG seed: jax.random.key(KEY) (default: 0)")
+    _add_run_options(demo, f"independent runs per configuration, >= 1 (default: {DEMO.default_seeds})",
+                     f"generations after generation 0, >= 1 (default: {DEMO.default_generations})")
     demo.set_defaults(handler=_run_demo)
 
-    from .experiments import REPRODUCTIONS
-
+    names = sorted(REPRODUCTIONS)
     reproduce = commands.add_parser(
         "reproduce",
-        help="reproduce a paper's experiments: figures, tables and summary.md",
-        description="Run one paper's reproduction (see jcollapse/experiments/) and write its figures, "
-                    "CSV tables and summary.md into --out, atomically.",
+        help="reproduce a paper's experiments: figures, tables, checks, summary.md and index.html",
+        description="Run one paper's reproduction (see jcollapse/experiments/) and write its figures, CSV tables, "
+                    "checks.csv, summary.md and index.html into --out, atomically. With --all, run every one into "
+                    "DIR/NAME and write DIR/index.html with a one-line verdict (worst |z| over its checks) each.",
     )
-    reproduce.add_argument("name", nargs="?", choices=sorted(REPRODUCTIONS), metavar="NAME",
-                           help=f"the reproduction: {', '.join(sorted(REPRODUCTIONS))}")
+    reproduce.add_argument("name", nargs="?", choices=names, metavar="NAME",
+                           help=f"the reproduction: {', '.join(names)}")
     reproduce.add_argument("--all", action="store_true", help="run every reproduction, each into DIR/NAME")
     reproduce.add_argument("--out", metavar="DIR",
                            help="output directory, replaced if it exists (default: out/NAME; with --all: out)")
-    reproduce.add_argument("--seeds", type=_positive_int, metavar="N",
-                           help="seeds per configuration, >= 1 (default: the paper's, e.g. 100)")
-    reproduce.add_argument("--generations", type=_positive_int, metavar="G",
-                           help="generations after generation 0, >= 1 (default: the paper's, e.g. 200)")
-    reproduce.add_argument("--key", type=int, default=0, help="PRNG seed: jax.random.key(KEY) (default: 0)")
+    _add_run_options(reproduce, "seeds per configuration, >= 1 (default: the paper's, e.g. 100)",
+                     "generations after generation 0, >= 1 (default: the paper's, e.g. 200)")
     reproduce.set_defaults(handler=_run_reproduction)
 
     sweep = commands.add_parser(

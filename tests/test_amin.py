@@ -4,14 +4,12 @@ every kept round, the weighted estimator beating ERM, ERM stalling on PAC proble
 alpha > 1/2 where the disagreement algorithm keeps learning.
 """
 
-import csv
-
 import numpy as np
 import pytest
+from reproduction_pages import Counter, assert_outputs_complete, csv_rows
 
-from jcollapse import cli
+from jcollapse import cli, experiments
 from jcollapse.experiments import REPRODUCTIONS, amin
-from jcollapse.experiments._amin_report import FIGURES
 
 # the mean studies at the full 1000 rounds (O(1) per seed and round); the PAC study at
 # tests/test_pac.py's shapes (n = 20, 30 rounds, 512 seeds), so both share the compiled loops
@@ -21,31 +19,40 @@ SEEDS, GENERATIONS, PAC_ROUNDS = 512, amin.GENERATIONS, 30
 @pytest.fixture(scope="module")
 def result_and_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("amin") / "out"
-    result = amin.run(out, seeds=SEEDS, generations=GENERATIONS, key=4, pac_rounds=PAC_ROUNDS)
-    return result, out
+    reproduction, counter = amin.Amin(pac_rounds=PAC_ROUNDS), Counter()
+    result = reproduction.simulate(SEEDS, GENERATIONS, key=4, progress=counter)
+    checks = experiments.write(reproduction, result, out)
+    assert counter.n == counter.total == (4 + 8 + 16) * SEEDS
+    return result, out, checks
 
 
 def test_registered_for_the_command_line():
-    assert REPRODUCTIONS["amin"] is amin
+    assert isinstance(REPRODUCTIONS["amin"], amin.Amin) and REPRODUCTIONS["amin"].pac_rounds == amin.PAC_ROUNDS
     assert cli.build_parser().parse_args(["reproduce", "amin"]).name == "amin"
 
 
 def test_writes_every_file(result_and_out):
-    result, out = result_and_out
-    assert {p.name for p in out.iterdir()} == set(FIGURES) | {"errors.csv", "summary.md"}
-    for name in FIGURES:
-        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with open(out / "errors.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    result, out, checks = result_and_out
+    assert {p.name for p in out.iterdir()} == set(amin.FIGURES) | {"errors.csv", "checks.csv", "summary.md",
+                                                                    "index.html"}
+    rows = csv_rows(out / "errors.csv")
     assert len(rows) == sum(s.x.size for s in result.series)
     assert {r["study"] for r in rows} == set(amin.STUDIES)
     summary = (out / "summary.md").read_text(encoding="utf-8")
-    for heading in ("## Theorem 1", "## A weighted estimator beats ERM", "## PAC learning", "## Machine and runtime"):
+    for heading in ("## Theorem 1", "## A weighted estimator beats ERM", "## PAC learning", "## Checks",
+                    "## Machine and runtime"):
         assert heading in summary
+    forms = {s.closed_form for s in result.series if s.theory is not None}
+    assert forms == {"jc.theory.expected"}
+    assert_outputs_complete(out, forms)
+    assert [(c.name, c.points) for c in checks] == [
+        ("Theorem 1: ERM's variance on accumulated data", sum(s.x.size for s in result.study("theorem_1"))),
+        ("ERM and the variance-optimal pool weights", sum(s.x.size for s in result.study("weights")))]
+    assert all(c.worst_z < 4 for c in checks)
 
 
 def test_series_cover_the_grid(result_and_out):
-    result, _ = result_and_out
+    result = result_and_out[0]
     assert [s.label for s in result.study("theorem_1")] == [f"alpha={a:g}" for a in amin.THEOREM_CONTAMINATIONS]
     assert len(result.study("weights")) == 2 * len(amin.CONTAMINATIONS)
     assert len(result.study("pac")) == 2 * 2 * len(amin.CONTAMINATIONS)
@@ -93,7 +100,9 @@ def test_erm_stalls_where_the_disagreement_algorithm_learns(result_and_out):
 
 def test_bad_arguments_write_nothing(tmp_path, capsys):
     with pytest.raises(ValueError, match="pac_rounds must be an integer >= 2; got 1"):
-        amin.run(tmp_path / "a", seeds=4, generations=3, pac_rounds=1)
+        amin.Amin(pac_rounds=1)
+    with pytest.raises(ValueError, match="seeds must be an integer >= 2; got 1"):
+        experiments.run(REPRODUCTIONS["amin"], tmp_path / "a", seeds=1)
     with pytest.raises(SystemExit) as exit:
         cli.main(["reproduce", "amin", "--out", str(tmp_path / "b"), "--generations", "0"])
     assert exit.value.code == 2

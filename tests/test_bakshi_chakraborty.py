@@ -5,48 +5,61 @@ says it should.
 Monte-Carlo checks: fixed keys, |z| < 4 with the SE of the run.
 """
 
-import csv
 import subprocess
 import sys
 
 import jax
 import numpy as np
 import pytest
+from reproduction_pages import Counter, assert_outputs_complete, csv_rows
 
 import jcollapse as jc
-from jcollapse import cli
+from jcollapse import cli, experiments
+from jcollapse.experiments import REPRODUCTIONS
 from jcollapse.experiments import bakshi_chakraborty as bc
-from jcollapse.experiments._bakshi_report import FIGURES
 
-SEEDS, GENERATIONS = 8, 4  # the doctests' size: the compiled loops are shared
+SEEDS, GENERATIONS = 8, 4
 
 
 #: A 3 x 3 phase grid (the default is 9 x 9: 81 simulate calls); the command line's happy
-#: path is tested with `jcollapse reproduce xu` in tests/test_xu.py.
+#: path is tested with `jcollapse demo` in tests/test_demo.py and `--all` in
+#: tests/test_reproductions.py.
 EXPONENTS = (0.0, 1.0, 2.0)
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory):
+def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bc") / "nested" / "bc"
-    bc.run(out, seeds=SEEDS, generations=GENERATIONS, key=3, exponents=EXPONENTS)
-    return out
+    reproduction, counter = bc.BakshiChakraborty(exponents=EXPONENTS), Counter()
+    result = reproduction.simulate(SEEDS, GENERATIONS, key=3, progress=counter)
+    checks = experiments.write(reproduction, result, out)
+    assert counter.n == counter.total == (len(bc.configs()) + len(EXPONENTS) ** 2) * SEEDS
+    return result, checks, out
 
 
-def _rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+@pytest.fixture(scope="module")
+def out(run):
+    return run[2]
 
 
-def test_writes_every_file_and_nothing_else(out):
-    assert {p.name for p in out.iterdir()} == set(FIGURES) | {"final_errors.csv", "phase_diagram.csv", "summary.md"}
-    for name in FIGURES:
-        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_writes_every_file_and_nothing_else(run, out):
+    assert {p.name for p in out.iterdir()} == set(bc.FIGURES) | {"final_errors.csv", "phase_diagram.csv",
+                                                                  "checks.csv", "summary.md", "index.html"}
     assert [p.name for p in out.parent.iterdir()] == ["bc"]  # no temporary directory left
+    result, checks, _ = run
+    forms = {s.closed_form for s in result.series if s.theory is not None}
+    assert forms == {"jc.theory.expected", "jc.theory.markov_row_heuristic"}
+    assert_outputs_complete(out, forms)
+    names = [c.name for c in checks]
+    assert "phase diagram: R_G / R_0" in names and "Markov chain: row-by-row heuristic" in names
+    heavy = next(c for c in checks if c.name == "Gaussian: fitted variance, a = 0")
+    assert not heavy.checked and "heavy-tailed" in heavy.interval
+    phase = next(c for c in checks if c.name == "phase diagram: R_G / R_0")
+    assert phase.points == len(EXPONENTS) ** 2 and phase.kind == "exact"
 
 
 def test_final_errors_table(out):
-    rows = _rows(out / "final_errors.csv")
+    rows = csv_rows(out / "final_errors.csv")
     expected = [(c.study, m) for c in bc.configs() for m in bc.METRICS[c.study]]
     assert [(r["study"], r["metric"]) for r in rows] == expected
     for row in rows:
@@ -73,7 +86,7 @@ def test_final_errors_table(out):
 
 
 def test_phase_table_matches_the_grid(out):
-    rows = _rows(out / "phase_diagram.csv")
+    rows = csv_rows(out / "phase_diagram.csv")
     grid = [(float(r["decay"]), float(r["growth"])) for r in rows]
     assert grid == [(d, g) for d in EXPONENTS for g in EXPONENTS]
     for row in rows:
@@ -141,7 +154,8 @@ def test_bad_arguments_write_nothing(tmp_path, capsys):
         cli.main(["reproduce", "bakshi-chakraborty", "--out", str(tmp_path / "file"), "--seeds", "2"])
     assert "exists and is a file" in capsys.readouterr().err
     with pytest.raises(ValueError, match=r"exponents must be .* in \[0, 3\]"):
-        bc.simulate_experiment(seeds=2, generations=2, exponents=(0.5, 4.0))
+        bc.BakshiChakraborty(exponents=(0.5, 4.0))
+    assert isinstance(REPRODUCTIONS["bakshi-chakraborty"], bc.BakshiChakraborty)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
     assert (tmp_path / "file").read_text() == "keep"
 

@@ -3,19 +3,17 @@ claims against their closed forms (fixed keys, 4 standard errors).
 
 The exact forms (OLS pipeline, over-parametrised collapse, fixed-design replace and
 accumulate, fresh-design replace) must hold within 4 SE at every point. The deterministic
-equivalents are asymptotic: at d = 50, T = 100 they were measured within 1.9 % of
-float64 Monte-Carlo (jc.theory.ridge_deterministic_equivalent), so the U-curve check
-allows 4 SE + 1.9 %.
+equivalents are asymptotic: at d = 50, T = 100 they are within 1.9 % of float64
+Monte-Carlo (jc.theory.ridge_deterministic_equivalent), so the U-curve check allows
+4 SE + 1.9 %.
 """
-
-import csv
 
 import numpy as np
 import pytest
+from reproduction_pages import Counter, assert_outputs_complete, csv_rows
 
-from jcollapse import cli
+from jcollapse import cli, experiments
 from jcollapse.experiments import REPRODUCTIONS, dohmatob
-from jcollapse.experiments._dohmatob_report import FIGURES
 
 SEEDS, GENERATIONS = 200, 3
 
@@ -23,28 +21,38 @@ SEEDS, GENERATIONS = 200, 3
 @pytest.fixture(scope="module")
 def result_and_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("dohmatob") / "out"
-    result = dohmatob.run(out, seeds=SEEDS, generations=GENERATIONS, key=5, u_sizes=(100,), power_sizes=(32,))
-    return result, out
+    reproduction, counter = dohmatob.Dohmatob(u_sizes=(100,), power_sizes=(32,)), Counter()
+    result = reproduction.simulate(SEEDS, GENERATIONS, key=5, progress=counter)
+    checks = experiments.write(reproduction, result, out)
+    assert counter.n == counter.total == (1 + 1 + 1 + 3 + 2 + dohmatob.FIXED_DESIGN_SEED_FACTOR) * SEEDS
+    return result, out, checks
 
 
 def test_registered_for_the_command_line():
-    assert REPRODUCTIONS["dohmatob"] is dohmatob
+    assert REPRODUCTIONS["dohmatob"].u_sizes == dohmatob.U_SIZES
     assert cli.build_parser().parse_args(["reproduce", "dohmatob"]).name == "dohmatob"
 
 
 def test_writes_every_file(result_and_out):
-    result, out = result_and_out
-    assert {p.name for p in out.iterdir()} == set(FIGURES) | {"errors.csv", "summary.md"}
-    for name in FIGURES:
-        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with open(out / "errors.csv", newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    result, out, checks = result_and_out
+    assert {p.name for p in out.iterdir()} == set(dohmatob.FIGURES) | {"errors.csv", "checks.csv", "summary.md",
+                                                                        "index.html"}
+    rows = csv_rows(out / "errors.csv")
     assert len(rows) == sum(s.x.size for s in result.series)
     assert {r["study"] for r in rows} == set(dohmatob.STUDIES)
     summary = (out / "summary.md").read_text(encoding="utf-8")
     for heading in ("## U-curves", "## Error versus n", "## Power law", "## Over-parametrised collapse",
-                    "## Replace versus accumulate", "## Machine and runtime"):
+                    "## Replace versus accumulate", "## Checks", "## Machine and runtime"):
         assert heading in summary
+    forms = {s.closed_form for s in result.series if s.theory is not None}
+    assert forms == {"jc.theory.ridge_deterministic_equivalent", "jc.theory.ols_pipeline_error",
+                     "jc.theory.overparametrized_collapse", "jc.theory.replace_vs_accumulate", "jc.theory.expected"}
+    assert_outputs_complete(out, forms)
+    exact = [c for c in checks if c.kind == "exact"]
+    assert [c.name for c in exact] == ["error versus n: OLS", "over-parametrised collapse",
+                                       "fixed design: replace and accumulate", "fresh design: replace"]
+    assert all(c.worst_z < 4 for c in exact)
+    assert all("largest relative deviation" in c.note for c in checks if c.kind == "deterministic equivalent")
 
 
 def _series(result, study, label):
@@ -110,7 +118,9 @@ def test_power_law_error_grows_with_n(result_and_out):
 )
 def test_bad_arguments_write_nothing(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        dohmatob.run(tmp_path / "out", **kwargs)
+        options = {k: v for k, v in kwargs.items() if k.endswith("sizes")}
+        sizes = {k: v for k, v in kwargs.items() if not k.endswith("sizes")}
+        experiments.run(dohmatob.Dohmatob(**options), tmp_path / "out", **sizes)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -90,19 +90,27 @@ def test_sweep_command_writes_the_dataset_and_figures(tmp_path, capsys):
 def test_list_names_every_reproduction(capsys):
     assert cli.main(["list"]) == 0
     printed = capsys.readouterr().out
-    for name in experiments.REPRODUCTIONS:
-        assert name in printed
+    for name, reproduction in experiments.REPRODUCTIONS.items():
+        assert f"  {name:20s} {reproduction.title} ({reproduction.default_seeds} seeds" in printed
+    assert f"demo (jcollapse demo): {experiments.DEMO.title}" in printed
     assert "GaussianMean" in printed
 
 
 def test_reproduce_all_runs_each_into_its_directory(tmp_path, monkeypatch, capsys):
+    # the wiring (tests/test_reproductions.py runs --all for real)
     calls = []
-    for name, module in experiments.REPRODUCTIONS.items():
-        monkeypatch.setattr(module, "run", lambda out, name=name, **kwargs: calls.append((name, out, kwargs["seeds"])))
-    assert cli.main(["reproduce", "--all", "--out", str(tmp_path), "--seeds", "3"]) == 0
-    assert [(n, o, s) for n, o, s in calls] == [(n, f"{tmp_path}/{n}", 3) for n in sorted(experiments.REPRODUCTIONS)]
+    monkeypatch.setattr(cli, "run_all", lambda reproductions, out, **kwargs: calls.append((reproductions, out, kwargs)))
+    assert cli.main(["reproduce", "--all", "--out", str(tmp_path), "--seeds", "3", "--no-progress"]) == 0
+    ((reproductions, out, kwargs),) = calls
+    assert [r.name for r in reproductions] == sorted(experiments.REPRODUCTIONS) and out == str(tmp_path)
+    assert (kwargs["seeds"], kwargs["generations"], kwargs["key"], kwargs["progress"]) == (3, None, 0, False)
     for argv in (["reproduce"], ["reproduce", "xu", "--all"]):
         with pytest.raises(SystemExit) as exit:
             cli.main(argv)
         assert exit.value.code == 2
     assert "reproduce takes a NAME or --all" in capsys.readouterr().err
+    monkeypatch.undo()
+    with pytest.raises(SystemExit) as exit:  # xu needs 2 seeds: refused before anything runs
+        cli.main(["reproduce", "--all", "--out", str(tmp_path / "new"), "--seeds", "1"])
+    assert exit.value.code == 2 and "seeds must be an integer >= 2; got 1" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

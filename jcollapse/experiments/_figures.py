@@ -1,23 +1,28 @@
-"""Plotting helpers shared by the experiments: empirical mean with a band, theory dashed.
+"""Plotting helpers shared by the reproductions: empirical mean with a band, theory dashed.
 
 Figures are built as :class:`matplotlib.figure.Figure` objects rendered by the Agg canvas
 directly, so no global backend is selected and nothing is shown on screen: importing this
-module from a notebook does not change the notebook's own backend.
+module from a notebook does not change the notebook's own backend. matplotlib is imported
+on first use, so that the command line starts without it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from ..plot import COLOURS, draw_band
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def new_figure(rows: int, cols: int, *, width: float = 5.2, height: float = 3.6) -> tuple[Figure, np.ndarray]:
+__all__ = ["COLOURS", "band_plot", "curves_panel", "finish_legend", "new_figure", "save", "theory_legend_handle",
+           "wants_log"]
+
+
+def new_figure(rows: int, cols: int, *, width: float = 5.2, height: float = 3.6) -> tuple["Figure", np.ndarray]:
     """A figure of ``rows x cols`` panels on the Agg canvas.
 
     **Arguments:**
@@ -36,6 +41,9 @@ def new_figure(rows: int, cols: int, *, width: float = 5.2, height: float = 3.6)
 
     ```
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415  (matplotlib is imported on first use)
+    from matplotlib.figure import Figure  # noqa: PLC0415  (matplotlib is imported on first use)
+
     fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(rows, cols, squeeze=False)
@@ -49,7 +57,7 @@ def wants_log(curves: Sequence, width: float = 2.0) -> bool:
     **Arguments:**
 
     - `curves`: objects with ``mean`` and ``sem`` arrays (e.g.
-      :class:`jcollapse.experiments._curves.Curve`).
+      :class:`jcollapse.experiments.Series`).
     - `width`: half-width of the band in standard errors.
 
     **Returns:**
@@ -164,7 +172,7 @@ def theory_legend_handle(label: str = "theory (closed form)"):
 
     ```
     """
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # noqa: PLC0415  (matplotlib is imported on first use)
 
     return Line2D([], [], color="black", linewidth=1.1, linestyle="--", label=label)
 

@@ -1,78 +1,237 @@
-"""Simulated curves next to their theory, shared by the reproductions that report points
-rather than whole runs (dohmatob, amin, xu, han): the :class:`Series`, its table rows, and
-the summary statistics their reports quote."""
+"""The one series type of the reproductions: a simulated curve (mean and standard error over
+seeds) next to its closed form, and the statistics the reports and checks compute from it."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
+
+from .. import theory as jc_theory
+
+#: Standard errors below this fraction of the mean are float32 rounding, not Monte-Carlo
+#: error (e.g. a chain that has collapsed onto one value in every seed).
+RESOLUTION = 1e-6
 
 
 @dataclasses.dataclass(frozen=True)
 class Series:
-    """One simulated curve of a study, next to its theory.
+    """One simulated curve of a reproduction, next to its closed form where one is known.
 
     **Fields:**
 
-    - `study`: the study's name in its reproduction.
-    - `label`: the curve's setting, e.g. ``"T=100, n=2"``.
-    - `xname`: what `x` is, e.g. ``"ridge"``, ``"n"``, ``"T"`` or ``"round"``.
-    - `x`, `mean`, `sem`: abscissae, mean over healthy seeds and its standard error.
-    - `theory`: the closed form at `x`, or ``None``.
-    - `theory_kind`: ``"exact"``, ``"deterministic equivalent"``, ``"heuristic"`` or ``""``.
+    - `study`: the study it belongs to (e.g. ``"collapse"``, or a metric's name).
+    - `label`: the curve's setting within the study, e.g. ``"poisson, linear"``.
+    - `x`: abscissae, e.g. generations, rounds, ridge penalties or sample sizes.
+    - `mean`, `sem`: mean over healthy seeds and its standard error, at each ``x``.
+    - `theory`: the closed form at each ``x``, or ``None``.
+    - `theory_kind`: ``"exact"``, ``"deterministic equivalent"``, ``"normal approximation"``,
+      ``"heuristic"``, ...; ``""`` without theory.
+    - `closed_form`: the function that computes `theory`, e.g. ``"jc.theory.expected"``
+      (required with a theory).
+    - `xname`: what `x` is (default ``"generation"``).
     - `seeds`, `failed`: seeds simulated, and those with a status flag (left out).
+    - `metric`: the run's metric summarised, where there is one.
+    - `config`: the reproduction's own description of the setting (any value).
+    - `quantiles`: ``{q: values}`` of the healthy seeds at each ``x`` (e.g. 0.05, 0.5, 0.95),
+      where kept.
+
+    **Raises:**
+
+    `ValueError` for a theory without `theory_kind` and `closed_form`, or arrays whose
+    shapes differ from `x`'s.
+
+    ```python
+    >>> s = Series("u_curves", "T=1", np.arange(2.0), np.ones(2) * 1.2, np.full(2, 0.1), theory=np.ones(2),
+    ...            theory_kind="exact", closed_form="f", xname="ridge")
+    >>> s.z.round(6), s.max_abs_z()
+    (array([2., 2.]), 2.0)
+
+    ```
     """
 
     study: str
     label: str
-    xname: str
     x: np.ndarray
     mean: np.ndarray
     sem: np.ndarray
-    theory: Optional[np.ndarray]
-    theory_kind: str
-    seeds: int
-    failed: int
+    theory: Optional[np.ndarray] = None
+    theory_kind: str = ""
+    closed_form: str = ""
+    xname: str = "generation"
+    seeds: int = 0
+    failed: int = 0
+    metric: str = ""
+    config: Any = None
+    quantiles: Mapping[float, np.ndarray] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        shape = np.shape(self.x)
+        arrays = {"mean": self.mean, "sem": self.sem, "theory": self.theory, **self.quantiles}
+        for name, values in arrays.items():
+            if values is not None and np.shape(values) != shape:
+                raise ValueError(f"{name} must have the shape of x, {shape}; got {np.shape(values)}")
+        if self.theory is not None and not (self.theory_kind and self.closed_form):
+            raise ValueError(f"series {self.study}/{self.label}: a theory needs theory_kind and closed_form")
 
     @property
     def z(self) -> np.ndarray:
         """``(mean - theory) / sem`` at each point (NaN without theory).
 
         ```python
-        >>> one = np.ones(2)
-        >>> Series("u_curves", "T=1", "ridge", one, one * 1.2, one * 0.1, one, "exact", 4, 0).z.round(6)
-        array([2., 2.])
+        >>> Series("s", "a", np.arange(2.0), np.ones(2), np.ones(2)).z
+        array([nan, nan])
 
         ```
         """
         if self.theory is None:
-            return np.full(self.x.shape, np.nan)
+            return np.full(np.shape(self.x), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):  # SE 0: every seed equal (e.g. all absorbed)
             return (self.mean - self.theory) / self.sem
 
+    def resolved(self, resolution: float = RESOLUTION) -> np.ndarray:
+        """Where the standard error exceeds `resolution` times ``|mean|`` (``sem > 0`` for
+        ``resolution = 0``): the points a ``z`` can be computed at.
 
-def select(series: Sequence[Series], study: str) -> list[Series]:
-    """The series of `study`, in their order.
+        ```python
+        >>> Series("s", "a", np.arange(2.0), np.ones(2), np.array([0.0, 0.1])).resolved().tolist()
+        [False, True]
+
+        ```
+        """
+        return np.asarray(self.sem > resolution * np.abs(self.mean))
+
+    def max_abs_z(self, resolution: float = RESOLUTION) -> float:
+        """The largest ``|z|`` over the :meth:`resolved` points; NaN without theory or such a point.
+
+        ```python
+        >>> Series("s", "a", np.arange(2.0), np.array([1.0, 2.0]), np.array([0.0, 0.5]), theory=np.ones(2),
+        ...        theory_kind="exact", closed_form="f").max_abs_z(resolution=0.0)
+        2.0
+
+        ```
+        """
+        return max_abs_z([self], resolution)
+
+    def max_relative(self) -> float:
+        """The largest ``|mean / theory - 1|`` where the theory is finite and non-zero; NaN
+        without one.
+
+        ```python
+        >>> Series("s", "a", np.arange(2.0), np.array([1.0, 2.2]), np.ones(2), theory=np.array([1.0, 2.0]),
+        ...        theory_kind="exact", closed_form="f").max_relative()
+        0.1
+
+        ```
+        """
+        if self.theory is None:
+            return float("nan")
+        usable = np.isfinite(self.theory) & (self.theory != 0)
+        if not usable.any():
+            return float("nan")
+        return float(np.round(np.max(np.abs(self.mean[usable] / self.theory[usable] - 1)), 12))
+
+
+def healthy_mean_sem(values, failed) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error over the seeds (axis 0) without a status flag, in float64.
+
+    With fewer than two healthy seeds the standard error is NaN, with none both are.
+
+    **Arguments:**
+
+    - `values`: ``[seeds, ...]``, e.g. a run's metric.
+    - `failed`: bool ``[seeds]``, the seeds to leave out.
+
+    **Returns:**
+
+    ``(mean, sem)``, each of shape ``values.shape[1:]``.
 
     ```python
-    >>> one = np.ones(1)
-    >>> [s.label for s in select([Series("a", "x", "n", one, one, one, None, "", 1, 0)], "a")]
-    ['x']
+    >>> healthy_mean_sem(np.array([[1.0], [3.0], [9.0]]), np.array([False, False, True]))
+    (array([2.]), array([1.]))
 
     ```
     """
-    return [s for s in series if s.study == study]
+    healthy = np.asarray(values, dtype=np.float64)[~np.asarray(failed)]
+    count = healthy.shape[0]
+    if not count:
+        return np.full(healthy.shape[1:], np.nan), np.full(healthy.shape[1:], np.nan)
+    sem = healthy.std(axis=0, ddof=1) / np.sqrt(count) if count > 1 else np.full(healthy.shape[1:], np.nan)
+    return healthy.mean(axis=0), sem
+
+
+def summarize(values, failed, *, study: str, label: str, metric: str = "", theory: Optional[np.ndarray] = None,
+              theory_kind: str = "", closed_form: str = "", config: Any = None) -> Series:
+    """The :class:`Series` over generations ``0..G`` of per-seed values ``[seeds, G + 1]``
+    (e.g. a :class:`jcollapse.Run`'s metric), over the healthy seeds, with their 5 %, 50 %
+    and 95 % quantiles.
+
+    Seeds flagged in `failed` are left out (and counted); with fewer than two healthy seeds
+    the standard error is NaN, with none every statistic is.
+
+    **Arguments:**
+
+    - `values`: ``[seeds, G + 1]``.
+    - `failed`: bool ``[seeds]``.
+    - `study`, `label`, `metric`, `theory`, `theory_kind`, `closed_form`, `config`: stored
+      in the series (see :class:`Series`).
+
+    **Returns:**
+
+    A :class:`Series` with ``x = 0..G``.
+
+    ```python
+    >>> s = summarize(np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros(2, bool), study="a", label="b")
+    >>> s.mean.tolist(), s.quantiles[0.5].tolist(), s.seeds
+    ([2.0, 3.0], [2.0, 3.0], 2)
+
+    ```
+    """
+    values = np.asarray(values, dtype=np.float64)
+    failed = np.asarray(failed)
+    mean, sem = healthy_mean_sem(values, failed)
+    healthy = values[~failed]
+    if healthy.shape[0]:
+        q05, median, q95 = np.quantile(healthy, [0.05, 0.5, 0.95], axis=0)
+    else:
+        q05 = median = q95 = np.full(healthy.shape[1:], np.nan)
+    return Series(study, label, np.arange(values.shape[1], dtype=np.float64), mean, sem, theory=theory,
+                  theory_kind=theory_kind if theory is not None else "",
+                  closed_form=closed_form if theory is not None else "", seeds=int(failed.shape[0]),
+                  failed=int(failed.sum()), metric=metric, config=config,
+                  quantiles={0.05: q05, 0.5: median, 0.95: q95})
+
+
+def theory_or_none(loop, truth, metric: str) -> Optional[np.ndarray]:
+    """:func:`jcollapse.theory.expected` as float64, or ``None`` where no closed form is
+    registered.
+
+    ```python
+    >>> from jcollapse import Loop, models
+    >>> model = models.Categorical(num_categories=2)
+    >>> loop = Loop(model, generations=1, sample_size=2)
+    >>> truth = model.params(probs=[0.5, 0.5])
+    >>> theory_or_none(loop, truth, "param_sq_error"), theory_or_none(loop, truth, "tv")
+    (array([0.25 , 0.375]), None)
+
+    ```
+    """
+    try:
+        return np.asarray(jc_theory.expected(loop, truth, metric), dtype=np.float64)
+    except NotImplementedError:
+        return None
 
 
 def series_rows(series: Sequence[Series]) -> list[dict]:
     """Every point of `series` as a dict: ``study``, ``label``, ``x_name``, ``x``, ``mean``,
-    ``sem``, ``theory``, ``theory_kind``, ``z``, ``seeds``, ``failed``.
+    ``sem``, ``theory``, ``theory_kind``, ``z``, ``seeds``, ``failed`` (the reproductions'
+    ``errors.csv``).
 
     ```python
     >>> one = np.ones(2)
-    >>> rows = series_rows([Series("s", "OLS", "n", np.arange(2.0), one, one / 10, one * 0.9, "exact", 8, 0)])
+    >>> rows = series_rows([Series("s", "OLS", np.arange(2.0), one, one / 10, theory=one * 0.9,
+    ...                            theory_kind="exact", closed_form="f", xname="n", seeds=8)])
     >>> [round(row["z"], 6) for row in rows]
     [1.0, 1.0]
 
@@ -80,7 +239,7 @@ def series_rows(series: Sequence[Series]) -> list[dict]:
     """
     out = []
     for s in series:
-        theory = s.theory if s.theory is not None else np.full(s.x.shape, np.nan)
+        theory = s.theory if s.theory is not None else np.full(np.shape(s.x), np.nan)
         for x, mean, sem, th, z in zip(s.x, s.mean, s.sem, theory, s.z):
             out.append(dict(study=s.study, label=s.label, x_name=s.xname, x=float(x), mean=float(mean),
                             sem=float(sem), theory=float(th), theory_kind=s.theory_kind, z=float(z),
@@ -88,25 +247,20 @@ def series_rows(series: Sequence[Series]) -> list[dict]:
     return out
 
 
-#: Standard errors below this fraction of the mean are float32 rounding, not Monte-Carlo
-#: error (e.g. a chain that has collapsed onto one value in every seed).
-RESOLUTION = 1e-6
-
-
-def max_abs_z(series: Sequence[Series]) -> float:
-    """The largest ``|z|`` over `series`, at points whose standard error is above float32
-    resolution (:data:`RESOLUTION` times the mean); NaN if there is none.
+def max_abs_z(series: Sequence[Series], resolution: float = RESOLUTION) -> float:
+    """The largest ``|z|`` over `series`, at points whose standard error exceeds `resolution`
+    times ``|mean|`` (:meth:`Series.resolved`); NaN if there is none.
 
     ```python
     >>> one = np.ones(2)
-    >>> max_abs_z([Series("s", "a", "n", one, one * 1.3, one / 10, one, "exact", 8, 0)])
+    >>> max_abs_z([Series("s", "a", one, one * 1.3, one / 10, theory=one, theory_kind="exact", closed_form="f")])
     3.0
 
     ```
     """
     if not series:
         return float("nan")
-    z = np.concatenate([np.where(s.sem > RESOLUTION * np.abs(s.mean), np.abs(s.z), np.nan) for s in series])
+    z = np.concatenate([np.where(s.resolved(resolution), np.abs(s.z), np.nan) for s in series])
     z = z[np.isfinite(z)]
     return float(np.round(z.max(), 12)) if z.size else float("nan")
 

@@ -9,15 +9,16 @@ of
 - sample sizes: fixed ``n = 100`` and growing ``n_t = 100 (t + 1)``.
 
 For every configuration it records the mean over seeds of the fitted variance and of the
-squared error of the mean, with standard errors, next to :func:`jcollapse.theory.expected`
-where a closed form exists. :func:`run` writes three PNG figures and ``summary.md`` into a
-directory, atomically.
+squared error of the mean, with standard errors, next to :func:`jcollapse.theory.expected`.
+With ``a = 0`` the fitted variance is a product of ``t + 1`` independent chi-square factors,
+heavy-tailed: its mean is drawn but not checked; the light-tailed ``log sigma_hat^2_t`` is
+checked against :func:`jcollapse.theory.gaussian_expected_log_variance` instead.
 
 ```python
->>> from jcollapse.experiments import demo
->>> result = demo.simulate_demo(seeds=64, generations=20)
->>> len(result.curves) == len(demo.configs()) * len(demo.METRICS)
-True
+>>> from jcollapse.experiments import DEMO
+>>> result = DEMO.simulate(seeds=64, generations=20)  # tests/test_demo.py's size: compiled once
+>>> sorted({s.study for s in result.series})
+['log_variance', 'mean_sq_error', 'variance']
 
 ```
 """
@@ -25,17 +26,17 @@ True
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
-from pathlib import Path
-from typing import Optional, Union
+from typing import ClassVar, Optional
 
+import jax
 import numpy as np
 
-from ..internal.atomic import atomic_directory, directory_path
-from ..internal.validation import check_count
-from ._curves import Curve, find_curve, summarize, theory_or_none
-from ._report import format_number, summary_markdown_tail
+from .. import Loop, models, schedules, theory
+from .. import simulate as simulate_loop
+from . import _figures
+from ._protocol import Check, Progress, Reproduction, Result, quiet_progress
+from ._series import summarize, theory_or_none
 
 #: Number of generations after generation 0.
 GENERATIONS = 200
@@ -60,6 +61,8 @@ _METRIC_TITLES = {
 }
 _ESTIMATOR_TITLES = {"mle": "MLE variance (scatter / n)", "unbiased": "unbiased variance (scatter / (n-1))"}
 _GROWTH_TITLES = {"fixed": f"fixed $n={SAMPLE_SIZE}$", "growing": f"growing $n_t={SAMPLE_SIZE}(t+1)$"}
+_HEAVY_TAILED = ("heavy-tailed: with a = 0, σ̂²_t is a product of t + 1 independent χ² factors, so its sample "
+                 "mean sits below E σ̂²_t in most runs and its SE is unreliable; E log σ̂²_t is checked instead")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +92,7 @@ class Config:
         n = f"n={SAMPLE_SIZE}" if self.growth == "fixed" else f"n_t={SAMPLE_SIZE}(t+1)"
         return f"{self.estimator}, a={self.real_fraction:g}, {n}"
 
-    def loop(self, generations: int = GENERATIONS):
+    def loop(self, generations: int = GENERATIONS) -> Loop:
         """The :class:`jcollapse.Loop` of this configuration.
 
         **Arguments:**
@@ -106,21 +109,13 @@ class Config:
 
         ```
         """
-        import jcollapse as jc
-
-        sample_size = SAMPLE_SIZE if self.growth == "fixed" else jc.schedules.power(SAMPLE_SIZE, 1)
-        return jc.Loop(
-            jc.models.Gaussian(dim=1, variance=self.estimator),
-            generations=generations,
-            real_fraction=self.real_fraction,
-            sample_size=sample_size,
-            pool="replace",
-            mixing="iid",
-        )
+        sample_size = SAMPLE_SIZE if self.growth == "fixed" else schedules.power(SAMPLE_SIZE, 1)
+        return Loop(models.Gaussian(dim=1, variance=self.estimator), generations=generations,
+                    real_fraction=self.real_fraction, sample_size=sample_size, pool="replace", mixing="iid")
 
 
 def configs() -> tuple[Config, ...]:
-    """All configurations of the demo: estimators x real fractions x sample-size schedules.
+    """All configurations of the demo: estimators x sample-size schedules x real fractions.
 
     **Returns:**
 
@@ -132,150 +127,7 @@ def configs() -> tuple[Config, ...]:
 
     ```
     """
-    return tuple(
-        Config(estimator, a, growth)
-        for estimator in ESTIMATORS
-        for growth in GROWTHS
-        for a in REAL_FRACTIONS
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class DemoResult:
-    """Everything :func:`simulate_demo` measured.
-
-    **Fields:**
-
-    - `curves`: one :class:`Curve` per configuration and metric.
-    - `seeds`, `generations`, `key`: the run's size and PRNG seed.
-    - `simulate_seconds`: wall time of all simulations, compilation included.
-    """
-
-    curves: tuple[Curve, ...]
-    seeds: int
-    generations: int
-    key: int
-    simulate_seconds: float
-
-    def curve(self, config: Config, metric: str) -> Curve:
-        """The :class:`Curve` of `config` and `metric`.
-
-        ```python
-        >>> result = simulate_demo(seeds=64, generations=20)
-        >>> result.curve(Config("mle", 0.0, "fixed"), "variance").mean.shape
-        (21,)
-
-        ```
-        """
-        return find_curve(self.curves, config, metric)
-
-
-def simulate_demo(seeds: int = SEEDS, generations: int = GENERATIONS, key: int = 0) -> DemoResult:
-    """Simulate every configuration of the demo (no files are written).
-
-    Configuration ``i`` of :func:`configs` uses the key ``fold_in(key(key), i)``, so the
-    configurations are independent and their z-scores are independent checks.
-
-    **Arguments:**
-
-    - `seeds`: independent runs per configuration, ``>= 1``.
-    - `generations`: ``G >= 1``.
-    - `key`: integer seed of ``jax.random.key``.
-
-    **Returns:**
-
-    A :class:`DemoResult`.
-
-    **Raises:**
-
-    `ValueError` for ``seeds < 1`` or ``generations < 1``.
-
-    ```python
-    >>> simulate_demo(seeds=64, generations=20).curves[0].mean.shape
-    (21,)
-
-    ```
-    """
-    import jax
-
-    import jcollapse as jc
-
-    seeds = check_count("seeds", seeds, 1)
-    generations = check_count("generations", generations, 1)
-    start = time.perf_counter()
-    curves = []
-    for index, config in enumerate(configs()):
-        loop = config.loop(generations)
-        truth = loop.model.params(mean=0.0, cov=[[1.0]])
-        config_key = jax.random.fold_in(jax.random.key(key), index)
-        run = jc.simulate(loop, truth, key=config_key, seeds=seeds)
-        curves += [summarize(run, config, metric, theory_or_none(loop, truth, metric)) for metric in METRICS]
-    return DemoResult(tuple(curves), seeds, generations, key, time.perf_counter() - start)
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def _metric_figure(result: DemoResult, metric: str):
-    from . import _figures
-
-    fig, axes = _figures.new_figure(len(ESTIMATORS), len(GROWTHS), height=3.3)
-    for row, estimator in enumerate(ESTIMATORS):
-        for col, growth in enumerate(GROWTHS):
-            ax = axes[row, col]
-            curves = [result.curve(Config(estimator, a, growth), metric) for a in REAL_FRACTIONS]
-            _figures.curves_panel(ax, curves, [f"$a={a:g}$" for a in REAL_FRACTIONS], width=BAND_SE,
-                                  title=f"{_ESTIMATOR_TITLES[estimator]}, {_GROWTH_TITLES[growth]}")
-            ax.set_ylabel(_METRIC_TITLES[metric])
-    has_theory = any(c.theory is not None for c in result.curves if c.metric == metric)
-    handles, _ = axes[0, 0].get_legend_handles_labels()
-    handles += [_figures.theory_legend_handle()] if has_theory else []
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9,
-               title=f"real fraction $a$ (solid: mean over seeds, band: $\\pm${BAND_SE:g} SE)",
-               title_fontsize=9)
-    fig.suptitle(
-        f"Gaussian N(0, 1), pool=replace, mixing=iid, {result.seeds} seeds: {_METRIC_TITLES[metric]}",
-        fontsize=11,
-    )
-    return fig
-
-
-def _typical_figure(result: DemoResult):
-    from . import _figures
-
-    fig, axes = _figures.new_figure(1, len(GROWTHS), height=3.6)
-    t = np.arange(result.generations + 1)
-    for col, growth in enumerate(GROWTHS):
-        ax = axes[0, col]
-        ax.set_yscale("log")
-        curve = result.curve(Config("unbiased", 0.0, growth), "variance")
-        ax.fill_between(t, curve.q05, curve.q95, color="0.6", alpha=0.3, linewidth=0,
-                        label="5 %–95 % of seeds")
-        _figures.band_plot(ax, t, curve.mean, curve.sem, theory=curve.theory,
-                           label=f"mean ($\\pm${BAND_SE:g} SE)", colour=_figures.COLOURS[0], width=BAND_SE)
-        ax.plot(t, curve.median, color=_figures.COLOURS[1], linewidth=1.6, linestyle=":", label="median")
-        ax.set_title(f"unbiased variance, $a=0$, {_GROWTH_TITLES[growth]}", fontsize=10)
-        ax.set_xlabel("generation $t$")
-        ax.set_ylabel(_METRIC_TITLES["variance"])
-        ax.set_xlim(0, result.generations)
-        ax.grid(True, which="major", alpha=0.3)
-    lows = [result.curve(Config("unbiased", 0.0, g), "variance").q05 for g in GROWTHS]
-    highs = [result.curve(Config("unbiased", 0.0, g), "variance").q95 for g in GROWTHS]
-    low = np.nanmin(np.concatenate(lows))
-    high = np.nanmax(np.concatenate(highs))
-    if np.isfinite(low) and np.isfinite(high) and 0 < low < high:
-        for ax in axes[0]:
-            ax.set_ylim(low / 1.5, high * 1.5)
-    extra = [_figures.theory_legend_handle()] if any(
-        result.curve(Config("unbiased", 0.0, g), "variance").theory is not None for g in GROWTHS) else []
-    _figures.finish_legend(axes[0, 0], extra=extra, loc="lower left")
-    fig.suptitle(
-        "Unbiased in expectation, collapsing in probability: with fixed $n$ the typical seed's "
-        "variance decays\nwhile the mean stays at 1; growing $n_t$ slows the decay "
-        f"({result.seeds} seeds, same $y$ axis)",
-        fontsize=11,
-    )
-    return fig
+    return tuple(Config(estimator, a, growth) for estimator in ESTIMATORS for growth in GROWTHS for a in REAL_FRACTIONS)
 
 
 #: Figure files and their captions, in the order they appear in ``summary.md``.
@@ -300,196 +152,230 @@ FIGURES = {
     ),
 }
 
+SUMMARY = """\
+# jcollapse demo: Gaussian collapse versus recovery
 
-def write_figures(result: DemoResult, directory: Union[str, Path]) -> list[Path]:
-    """Write the demo's PNG figures (see :data:`FIGURES`) into `directory`.
+Truth N(0, 1) in one dimension; `jc.models.Gaussian(dim=1, variance=...)`, pool `replace`,
+mixing `iid`, exact-statistics path; G = {{ r.generations }} generations, {{ r.seeds }} seeds per
+configuration; configuration i (row order below, metrics share it) uses the key
+`fold_in(jax.random.key({{ r.key }}), i)`.
 
-    **Arguments:**
+## Last generation (t = {{ r.generations }})
 
-    - `result`: from :func:`simulate_demo`.
-    - `directory`: an existing directory.
+Mean over seeds ± its standard error (SE), the closed form (— where none is known), and
+z = (mean − theory) / SE. |z| up to about 3 is Monte-Carlo noise. With a = 0 the fitted
+variance σ̂²_t is heavy-tailed (a product of t + 1 independent chi-square factors): its
+sample mean sits below E σ̂²_t in most runs and its SE is unreliable, so those rows are
+shown but not checked. The light-tailed log σ̂²_t (a sum of independent log chi-square
+terms) is checked against its own closed form, `jc.theory.gaussian_expected_log_variance`
+(statistic "mean of log"). `failed` counts seeds with a non-zero status flag (left out of the
+statistics). Every row is also in `last_generation.csv`.
 
-    **Returns:**
+| estimator | a | n_t | metric | statistic | mean ± SE | theory | closed form | z | failed |
+|---|---|---|---|---|---|---|---|---|---|
+{% for row in rows %}
+| {{ row.estimator }} | {{ row.real_fraction }} | {{ row.sample_size }} | {{ row.metric }} | {{ row.statistic }} \
+| {{ row.mean | pm(row.sem, 5, 2) }} | {{ row.theory | num(5) }} | `{{ row.closed_form }}` \
+| {{ row.z | signed(2) if row.checked else "not checked" }} | {{ row.failed }} |
+{% endfor %}
+"""
 
-    The paths written.
+
+class Demo(Reproduction):
+    """Gaussian collapse versus recovery (``jcollapse demo``); see the module docstring.
 
     ```python
-    >>> import tempfile
-    >>> paths = write_figures(simulate_demo(seeds=64, generations=20), tempfile.mkdtemp())
-    >>> sorted(p.name for p in paths)
-    ['mean_sq_error.png', 'typical_variance.png', 'variance.png']
+    >>> Demo().check_counts(None, None)
+    (2000, 200)
 
     ```
     """
-    from . import _figures
 
-    directory = Path(directory)
-    figures = {
-        "variance.png": _metric_figure(result, "variance"),
-        "mean_sq_error.png": _metric_figure(result, "mean_sq_error"),
-        "typical_variance.png": _typical_figure(result),
-    }
-    return [_figures.save(fig, directory / name) for name, fig in figures.items()]
+    name: ClassVar[str] = "demo"
+    title: ClassVar[str] = "Gaussian collapse versus recovery"
+    default_seeds: ClassVar[int] = SEEDS
+    default_generations: ClassVar[int] = GENERATIONS
+    figure_captions: ClassVar[dict] = FIGURES
+    summary_template: ClassVar[str] = SUMMARY
+
+    @property
+    def command(self) -> str:
+        """``demo``: it runs as ``jcollapse demo``."""
+        return "demo"
+
+    def simulate(self, seeds: int, generations: int, key: int = 0, *,
+                 progress: Optional[Progress] = None) -> Result:
+        """Simulate every configuration of :func:`configs`.
+
+        Configuration ``i`` uses the key ``fold_in(key(key), i)``, so the configurations are
+        independent and their z-scores are independent checks. Series: study ``"variance"``
+        and ``"mean_sq_error"`` per configuration (label :attr:`Config.label`), and
+        ``"log_variance"`` (per-seed ``log sigma_hat^2_t``) for the ``a = 0`` ones.
+
+        ```python
+        >>> len(Demo().simulate(seeds=64, generations=20).series) == 2 * len(configs()) + 4
+        True
+
+        ```
+        """
+        seeds, generations = self.check_counts(seeds, generations)
+        bar = quiet_progress(progress)
+        bar.reset(total=len(configs()) * seeds)
+        start = time.perf_counter()
+        series = []
+        for index, config in enumerate(configs()):
+            loop = config.loop(generations)
+            truth = loop.model.params(mean=0.0, cov=[[1.0]])
+            run = simulate_loop(loop, truth, key=jax.random.fold_in(jax.random.key(key), index), seeds=seeds)
+            for metric in METRICS:
+                series.append(summarize(run.metrics[metric], run.failed, study=metric, label=config.label,
+                                        metric=metric, theory=theory_or_none(loop, truth, metric),
+                                        theory_kind="exact", closed_form="jc.theory.expected", config=config))
+            if config.real_fraction == 0:
+                with np.errstate(divide="ignore"):  # a collapsed seed (variance 0) is flagged failed
+                    logs = np.log(np.asarray(run.metrics["variance"], dtype=np.float64))
+                series.append(summarize(logs, run.failed, study="log_variance", label=config.label, metric="variance",
+                                        theory=theory.gaussian_expected_log_variance(loop, truth),
+                                        theory_kind="exact", closed_form="jc.theory.gaussian_expected_log_variance",
+                                        config=config))
+            bar.update(seeds)
+        return Result(self.name, seeds, generations, key, tuple(series),
+                      simulate_seconds=time.perf_counter() - start)
+
+    def figures(self, result: Result) -> dict:
+        """The figures of :data:`FIGURES`."""
+        return {
+            "variance.png": _metric_figure(result, "variance"),
+            "mean_sq_error.png": _metric_figure(result, "mean_sq_error"),
+            "typical_variance.png": _typical_figure(result),
+        }
+
+    def checks(self, result: Result) -> list[Check]:
+        """At ``t = G``: the mean fitted variance with ``a > 0``, the mean log fitted variance
+        with ``a = 0`` (the mean variance there is shown, not checked) and the mean squared
+        error of the mean, each against its closed form."""
+        variance = result.study("variance")
+        return [
+            Check.compare("fitted variance, a > 0", [s for s in variance if s.config.real_fraction > 0],
+                          statistic="mean of σ̂²_t over seeds, at t = G", last=True),
+            Check.compare("log fitted variance, a = 0", result.study("log_variance"),
+                          statistic="mean of log σ̂²_t over seeds (light-tailed), at t = G", last=True),
+            Check.shown("fitted variance, a = 0", "jc.theory.expected", "exact", "mean of σ̂²_t over seeds",
+                        _HEAVY_TAILED),
+            Check.compare("squared error of the mean", result.study("mean_sq_error"),
+                          statistic="mean of (μ̂_t − μ)² over seeds, at t = G", last=True),
+        ]
+
+    def tables(self, result: Result) -> dict[str, list[dict]]:
+        """``last_generation.csv``: :func:`last_generation_rows`."""
+        return {"last_generation.csv": last_generation_rows(result)}
+
+    def summary_context(self, result: Result) -> dict:
+        """The rows of the summary's table (:func:`last_generation_rows`)."""
+        return {"rows": last_generation_rows(result)}
 
 
-# --------------------------------------------------------------------------- summary
-
-
-def summary_rows(result: DemoResult) -> list[dict]:
-    """The summary table as dictionaries, one per configuration and metric.
+def last_generation_rows(result: Result) -> list[dict]:
+    """The summary table at ``t = G``: per configuration the fitted variance, its log (``a = 0``)
+    and the squared error of the mean.
 
     **Arguments:**
 
-    - `result`: from :func:`simulate_demo`.
+    - `result`: from :meth:`Demo.simulate`.
 
     **Returns:**
 
-    A list of dicts with keys ``estimator``, ``real_fraction``, ``sample_size``,
-    ``metric``, ``mean``, ``sem``, ``theory`` (NaN if unknown), ``z`` (NaN if no theory),
-    ``failed``, all at the last generation.
+    Dicts with keys ``estimator``, ``real_fraction``, ``sample_size``, ``metric``
+    (``variance``, ``log variance``, ``mean_sq_error``), ``statistic`` (``mean``, ``mean of log``,
+    or why a row is not checked), ``mean``, ``sem``, ``theory``, ``closed_form``, ``z``,
+    ``checked`` and ``failed``.
 
     ```python
-    >>> rows = summary_rows(simulate_demo(seeds=64, generations=20))
-    >>> sorted(rows[0])[:3]
-    ['estimator', 'failed', 'mean']
+    >>> rows = last_generation_rows(Demo().simulate(seeds=64, generations=20))
+    >>> [(row["metric"], row["checked"]) for row in rows[:3]]
+    [('variance', False), ('log variance', True), ('mean_sq_error', True)]
 
     ```
     """
     rows = []
-    for curve in result.curves:
-        config = curve.config
-        rows.append(
-            {
+    for config in configs():
+        chosen = [("variance", result.get("variance", config.label))]
+        if config.real_fraction == 0:
+            chosen.append(("log variance", result.get("log_variance", config.label)))
+        chosen.append(("mean_sq_error", result.get("mean_sq_error", config.label)))
+        for metric, s in chosen:
+            heavy = metric == "variance" and config.real_fraction == 0
+            statistic = "mean of log" if metric == "log variance" else "mean"
+            rows.append({
                 "estimator": config.estimator,
-                "real_fraction": config.real_fraction,
-                "sample_size": "100" if config.growth == "fixed" else "100(t+1)",
-                "metric": curve.metric,
-                "mean": float(curve.mean[-1]),
-                "sem": float(curve.sem[-1]),
-                "theory": float("nan") if curve.theory is None else float(curve.theory[-1]),
-                "z": curve.z,
-                "failed": curve.failed,
-            }
-        )
+                "real_fraction": f"{config.real_fraction:g}",
+                "sample_size": f"{SAMPLE_SIZE}" if config.growth == "fixed" else f"{SAMPLE_SIZE}(t+1)",
+                "metric": metric,
+                "statistic": "mean (heavy-tailed)" if heavy else statistic,
+                "mean": float(s.mean[-1]),
+                "sem": float(s.sem[-1]),
+                "theory": float(s.theory[-1]),
+                "closed_form": s.closed_form,
+                "z": float(s.z[-1]),
+                "checked": not heavy,
+                "failed": s.failed,
+            })
     return rows
 
 
-def summary_markdown(result: DemoResult, *, runtime: dict[str, float]) -> str:
-    """The text of ``summary.md``.
-
-    **Arguments:**
-
-    - `result`: from :func:`simulate_demo`.
-    - `runtime`: labelled wall times in seconds, listed in the summary.
-
-    **Returns:**
-
-    Markdown: configuration, table, figure captions, machine and runtime.
-
-    ```python
-    >>> text = summary_markdown(simulate_demo(seeds=64, generations=20), runtime={})
-    >>> text.splitlines()[0]
-    '# jcollapse demo: Gaussian collapse versus recovery'
-
-    ```
-    """
-    G = result.generations
-    lines = [
-        "# jcollapse demo: Gaussian collapse versus recovery",
-        "",
-        f"Truth N(0, 1) in one dimension; `jc.models.Gaussian(dim=1, variance=...)`, "
-        f"pool `replace`, mixing `iid`, exact-statistics path; G = {G} generations, "
-        f"{result.seeds} seeds per configuration; configuration i (row order below, "
-        f"metrics share it) uses the key `fold_in(jax.random.key({result.key}), i)`.",
-        "",
-        f"## Last generation (t = {G})",
-        "",
-        "Mean over seeds ± its standard error (SE), the closed form "
-        "`jc.theory.expected` (— where none is known), and z = (mean − theory) / SE. "
-        "|z| up to about 3 is Monte-Carlo noise; the a = 0 rows are heavy-tailed "
-        "(a product of many chi-square factors), so their SE is itself noisy. "
-        "`failed` counts seeds with a non-zero status flag (left out of the statistics).",
-        "",
-        "| estimator | a | n_t | metric | mean ± SE | theory | z | failed |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for row in summary_rows(result):
-        lines.append(
-            f"| {row['estimator']} | {row['real_fraction']:g} | {row['sample_size']} | "
-            f"{row['metric']} | {format_number(row['mean'], 5)} ± {format_number(row['sem'], 2)} | "
-            f"{format_number(row['theory'], 5)} | {format_number(row['z'], 2, fixed=True)} | "
-            f"{row['failed']} |"
-        )
-    lines += ["", "## Figures", ""]
-    for name, caption in FIGURES.items():
-        lines += [f"![{name}]({name})", "", f"*{caption}*", ""]
-    return "\n".join(lines) + "\n" + summary_markdown_tail(runtime)
+# --------------------------------------------------------------------------- figures
 
 
-def run(
-    out: Union[str, Path] = "out/demo",
-    seeds: int = SEEDS,
-    generations: int = GENERATIONS,
-    key: int = 0,
-    *,
-    started: Optional[float] = None,
-    log=None,
-) -> DemoResult:
-    """Run the demo and write its figures and ``summary.md`` into `out`, atomically.
-
-    Nothing is written until every simulation has finished; the files are then built in
-    a temporary sibling directory that replaces `out` only once complete.
-
-    **Arguments:**
-
-    - `out`: output directory (replaced if it exists).
-    - `seeds`, `generations`, `key`: see :func:`simulate_demo`.
-    - `started`: a ``time.perf_counter()`` taken at program start, so the reported total
-      includes importing JAX (default: the start of this call).
-    - `log`: a text stream for progress lines (default: none).
-
-    **Returns:**
-
-    The :class:`DemoResult`.
-
-    **Raises:**
-
-    `ValueError` for bad `seeds`/`generations` or an `out` that is a file; nothing is
-    written then.
-
-    ```python
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "demo"
-    >>> _ = run(out, seeds=64, generations=20)
-    >>> sorted(p.name for p in out.iterdir())
-    ['mean_sq_error.png', 'summary.md', 'typical_variance.png', 'variance.png']
-
-    ```
-    """
-    started = time.perf_counter() if started is None else started
-    seeds = check_count("seeds", seeds, 1)
-    generations = check_count("generations", generations, 1)
-    out = directory_path(out, "--out")
-
-    def say(text: str) -> None:
-        if log is not None:
-            print(text, file=log, flush=True)
-
-    say(f"jcollapse demo: {len(configs())} configurations x {seeds} seeds x {generations + 1} generations ...")
-    result = simulate_demo(seeds=seeds, generations=generations, key=key)
-    say(f"  simulated in {result.simulate_seconds:.1f} s (compilation included)")
-    with atomic_directory(out) as tmp:
-        figures_start = time.perf_counter()
-        write_figures(result, tmp)
-        runtime = {
-            "simulation (all configurations, compilation included)": result.simulate_seconds,
-            "figures": time.perf_counter() - figures_start,
-            "total (from program start, JAX import included)": time.perf_counter() - started,
-        }
-        (tmp / "summary.md").write_text(summary_markdown(result, runtime=runtime), encoding="utf-8")
-    say(f"  wrote {out}/: {', '.join(FIGURES)}, summary.md ({time.perf_counter() - started:.1f} s in total)")
-    return result
+def _metric_figure(result: Result, metric: str):
+    fig, axes = _figures.new_figure(len(ESTIMATORS), len(GROWTHS), height=3.3)
+    for row, estimator in enumerate(ESTIMATORS):
+        for col, growth in enumerate(GROWTHS):
+            ax = axes[row, col]
+            curves = [result.get(metric, Config(estimator, a, growth).label) for a in REAL_FRACTIONS]
+            _figures.curves_panel(ax, curves, [f"$a={a:g}$" for a in REAL_FRACTIONS], width=BAND_SE,
+                                  title=f"{_ESTIMATOR_TITLES[estimator]}, {_GROWTH_TITLES[growth]}")
+            ax.set_ylabel(_METRIC_TITLES[metric])
+    has_theory = any(s.theory is not None for s in result.study(metric))
+    handles, _ = axes[0, 0].get_legend_handles_labels()
+    handles += [_figures.theory_legend_handle()] if has_theory else []
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9,
+               title=f"real fraction $a$ (solid: mean over seeds, band: $\\pm${BAND_SE:g} SE)",
+               title_fontsize=9)
+    fig.suptitle(
+        f"Gaussian N(0, 1), pool=replace, mixing=iid, {result.seeds} seeds: {_METRIC_TITLES[metric]}",
+        fontsize=11,
+    )
+    return fig
 
 
-if __name__ == "__main__":  # pragma: no cover
-    run(log=sys.stderr)
+def _typical_figure(result: Result):
+    fig, axes = _figures.new_figure(1, len(GROWTHS), height=3.6)
+    t = np.arange(result.generations + 1)
+    curves = [result.get("variance", Config("unbiased", 0.0, growth).label) for growth in GROWTHS]
+    for col, (growth, curve) in enumerate(zip(GROWTHS, curves)):
+        ax = axes[0, col]
+        ax.set_yscale("log")
+        ax.fill_between(t, curve.quantiles[0.05], curve.quantiles[0.95], color="0.6", alpha=0.3, linewidth=0,
+                        label="5 %–95 % of seeds")
+        _figures.band_plot(ax, t, curve.mean, curve.sem, theory=curve.theory,
+                           label=f"mean ($\\pm${BAND_SE:g} SE)", colour=_figures.COLOURS[0], width=BAND_SE)
+        ax.plot(t, curve.quantiles[0.5], color=_figures.COLOURS[1], linewidth=1.6, linestyle=":", label="median")
+        ax.set_title(f"unbiased variance, $a=0$, {_GROWTH_TITLES[growth]}", fontsize=10)
+        ax.set_xlabel("generation $t$")
+        ax.set_ylabel(_METRIC_TITLES["variance"])
+        ax.set_xlim(0, result.generations)
+        ax.grid(True, which="major", alpha=0.3)
+    low = np.nanmin(np.concatenate([c.quantiles[0.05] for c in curves]))
+    high = np.nanmax(np.concatenate([c.quantiles[0.95] for c in curves]))
+    if np.isfinite(low) and np.isfinite(high) and 0 < low < high:
+        for ax in axes[0]:
+            ax.set_ylim(low / 1.5, high * 1.5)
+    extra = [_figures.theory_legend_handle()] if any(c.theory is not None for c in curves) else []
+    _figures.finish_legend(axes[0, 0], extra=extra, loc="lower left")
+    fig.suptitle(
+        "Unbiased in expectation, collapsing in probability: with fixed $n$ the typical seed's "
+        "variance decays\nwhile the mean stays at 1; growing $n_t$ slows the decay "
+        f"({result.seeds} seeds, same $y$ axis)",
+        fontsize=11,
+    )
+    return fig
