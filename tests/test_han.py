@@ -49,7 +49,7 @@ def test_writes_every_file(result_and_out):
     assert [c.name for c in checks] == ["no filter: exact expected error", "growth: exact expected error"]
     for check, method in zip(checks, ("no filter", "growth")):
         points = sum(s.x.size for s in result.series if s.label.startswith(method))
-        assert check.interval == han.CHI2_INTERVAL and check.points == points
+        assert check.interval == experiments.CHI2_INTERVAL and check.points == points
 
 
 def test_series_cover_the_grid(result_and_out):
@@ -69,13 +69,13 @@ def test_series_cover_the_grid(result_and_out):
 def test_exact_series_hold_within_4_se(result_and_out):
     # A squared error is skewed (about theory * chi^2_1): with few seeds the sample SE is
     # small exactly when the sample mean is low, so the SE is floored at the chi^2_1 one,
-    # theory * sqrt(2 / seeds) (han.chi2_floored_sem, the reproduction's own check).
+    # theory * sqrt(2 / seeds) (experiments.chi2_floored_sem, the reproduction's own check).
     for s in result_and_out[0].series:
         if s.theory is not None:
             assert s.theory_kind == "exact"
             se = np.maximum(s.sem, s.theory * np.sqrt(2 / s.seeds))
             assert np.all(np.abs(s.mean - s.theory) < 4 * se), (s.study, s.label, s.z)
-            np.testing.assert_array_equal(han.chi2_floored_sem(s), se)
+            np.testing.assert_array_equal(experiments.chi2_floored_sem(s), se)
     assert all(c.worst_z < 4 for c in result_and_out[2])
 
 

@@ -35,7 +35,16 @@ directory, atomically: the figures, CSV tables, ``checks.csv``, ``summary.md`` a
 from . import amin, bakshi_chakraborty, demo, dohmatob, han, xu
 from ._driver import Report, run, run_all, verdict, write
 from ._protocol import Check, Progress, Reproduction, Result, worst_z
-from ._series import RESOLUTION, Series, healthy_mean_sem, max_abs_z, series_rows, summarize
+from ._series import (
+    CHI2_INTERVAL,
+    RESOLUTION,
+    Series,
+    chi2_floored_sem,
+    healthy_mean_sem,
+    max_abs_z,
+    series_rows,
+    summarize,
+)
 
 #: The demo, ``jcollapse demo``.
 DEMO = demo.Demo()
@@ -47,6 +56,7 @@ REPRODUCTIONS = {
 }
 
 __all__ = [
+    "CHI2_INTERVAL",
     "DEMO",
     "RESOLUTION",
     "REPRODUCTIONS",
@@ -58,6 +68,7 @@ __all__ = [
     "Series",
     "amin",
     "bakshi_chakraborty",
+    "chi2_floored_sem",
     "demo",
     "dohmatob",
     "han",

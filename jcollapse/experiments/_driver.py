@@ -28,6 +28,12 @@ class Report:
     - `result`: the :class:`~jcollapse.experiments.Result`.
     - `checks`: its :class:`~jcollapse.experiments.Check` list.
     - `seconds`: wall time of simulation, figures and files.
+
+    ```python
+    >>> Report("xu", "X", Path("out/xu"), Result("xu", 2, 1, 0, ()), (), 1.0).verdict
+    'no closed form checked'
+
+    ```
     """
 
     name: str
@@ -56,6 +62,14 @@ class Report:
 def verdict(checks: Sequence[Check]) -> str:
     """One line on `checks`: the largest |z| over the exact closed forms, and apart over the
     approximations, with how many of each were checked.
+
+    **Arguments:**
+
+    - `checks`: a reproduction's :class:`~jcollapse.experiments.Check` list.
+
+    **Returns:**
+
+    The line, without a final full stop.
 
     ```python
     >>> verdict([Check("a", "f", "exact", "m", "z", 4, 1.5), Check("b", "g", "heuristic", "m", "z", 2, 6.0)])
@@ -277,6 +291,14 @@ def run_all(
 
 def max_worst(reports: Sequence[Report]) -> float:
     """The largest |z| over the exact checks of every report (NaN if none).
+
+    **Arguments:**
+
+    - `reports`: :class:`Report` objects.
+
+    **Returns:**
+
+    A float.
 
     ```python
     >>> max_worst([])

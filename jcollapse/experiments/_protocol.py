@@ -11,7 +11,7 @@ through one driver (:func:`jcollapse.experiments.run`).
 import abc
 import dataclasses
 import math
-from typing import Any, Callable, ClassVar, Mapping, Optional, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
 import equinox as eqx
 import numpy as np
@@ -25,18 +25,41 @@ from ._series import RESOLUTION, Series, series_rows
 Z_INTERVAL = "|z| = |mean − theory| / SE, SE of the mean over seeds"
 
 
+@runtime_checkable
 class Progress(Protocol):
     """What :meth:`Reproduction.simulate` reports its progress to: a ``tqdm`` bar, e.g.
-    :func:`jcollapse.executor.progress_bar`. ``reset(total)`` announces the seeds to simulate,
-    ``update(n)`` counts ``n`` of them done."""
+    :func:`jcollapse.executor.progress_bar`.
 
-    def reset(self, total: Optional[float] = None) -> None: ...
+    **Methods:**
 
-    def update(self, n: float = 1) -> Optional[bool]: ...
+    - ``reset(total)``: announces the seeds to simulate (called once, first).
+    - ``update(n)``: counts ``n`` of them done.
+
+    ```python
+    >>> from jcollapse.executor import progress_bar
+    >>> isinstance(progress_bar(0, desc="xu", enabled=False), Progress)
+    True
+
+    ```
+    """
+
+    def reset(self, total: Optional[float] = None) -> None:
+        """Start over, counting to `total`."""
+
+    def update(self, n: float = 1) -> Optional[bool]:
+        """Count `n` more done."""
 
 
 def quiet_progress(progress: Optional[Progress] = None) -> Progress:
     """`progress`, or a disabled ``tqdm`` bar when it is ``None``.
+
+    **Arguments:**
+
+    - `progress`: a :class:`Progress` or ``None``.
+
+    **Returns:**
+
+    A :class:`Progress`.
 
     ```python
     >>> bar = quiet_progress()
@@ -81,7 +104,14 @@ class Check:
 
     @property
     def checked(self) -> bool:
-        """Whether any point was compared (a check with none is shown, not checked)."""
+        """Whether any point was compared (a check with none is shown, not checked).
+
+        ```python
+        >>> Check("a", "f", "exact", "mean", "z", 0, float("nan")).checked
+        False
+
+        ```
+        """
         return self.points > 0
 
     @classmethod
@@ -154,6 +184,15 @@ class Check:
     def shown(cls, name: str, closed_form: str, kind: str, statistic: str, why: str) -> "Check":
         """A closed form drawn next to a simulation but deliberately not checked, and `why`.
 
+        **Arguments:**
+
+        - `name`, `closed_form`, `kind`, `statistic`: as in :class:`Check`.
+        - `why`: the reason, e.g. that the statistic is heavy-tailed.
+
+        **Returns:**
+
+        A :class:`Check` with no points and ``interval = "not checked: " + why``.
+
         ```python
         >>> Check.shown("variance, a = 0", "jc.theory.expected", "exact", "mean of σ̂²_t", "heavy-tailed").checked
         False
@@ -166,6 +205,15 @@ class Check:
 def worst_z(checks: Sequence[Check], exact: bool = True) -> float:
     """The largest ``|z|`` over the `checks` of exact closed forms (``exact=False``: of
     approximations); NaN if there is none.
+
+    **Arguments:**
+
+    - `checks`: :class:`Check` objects (those without points are left out).
+    - `exact`: over the exact closed forms (default) or over the approximations.
+
+    **Returns:**
+
+    A float.
 
     ```python
     >>> checks = [Check("a", "f", "exact", "m", "z", 4, 1.5), Check("b", "g", "heuristic", "m", "z", 4, 6.0)]
@@ -209,11 +257,31 @@ class Result:
     simulate_seconds: float = 0.0
 
     def study(self, name: str) -> list[Series]:
-        """The series of study `name`, in simulation order."""
+        """The series of study `name`, in simulation order (empty if none).
+
+        ```python
+        >>> Result("xu", 8, 1, 0, (Series("a", "b", np.arange(1.0), np.ones(1), np.ones(1)),)).study("c")
+        []
+
+        ```
+        """
         return [s for s in self.series if s.study == name]
 
     def get(self, study: str, label: str) -> Series:
-        """The series of `study` labelled `label` (``KeyError`` if there is none)."""
+        """The series of `study` labelled `label`.
+
+        **Raises:**
+
+        `KeyError` naming both if there is none.
+
+        ```python
+        >>> Result("xu", 8, 1, 0, ()).get("collapse", "poisson")
+        Traceback (most recent call last):
+        ...
+        KeyError: "no series 'poisson' in study 'collapse'"
+
+        ```
+        """
         for s in self.series:
             if s.study == study and s.label == label:
                 return s
@@ -257,15 +325,40 @@ class Reproduction(eqx.Module):
 
     @property
     def command(self) -> str:
-        """The arguments of the ``jcollapse`` command that runs it: ``reproduce NAME``."""
+        """The arguments of the ``jcollapse`` command that runs it: ``reproduce NAME``.
+
+        ```python
+        >>> from jcollapse.experiments import REPRODUCTIONS
+        >>> REPRODUCTIONS["han"].command
+        'reproduce han'
+
+        ```
+        """
         return f"reproduce {self.name}"
 
     def check_counts(self, seeds: Optional[int] = None, generations: Optional[int] = None) -> tuple[int, int]:
         """`seeds` and `generations` (``None``: the defaults), checked against the minima.
 
+        **Arguments:**
+
+        - `seeds`, `generations`: the sizes asked for, or ``None``.
+
+        **Returns:**
+
+        ``(seeds, generations)``.
+
         **Raises:**
 
         `ValueError` naming the count, e.g. ``"seeds must be an integer >= 2; got 1"``.
+
+        ```python
+        >>> from jcollapse.experiments import REPRODUCTIONS
+        >>> REPRODUCTIONS["han"].check_counts(seeds=8, generations=3)
+        Traceback (most recent call last):
+        ...
+        ValueError: generations must be an integer >= 4; got 3
+
+        ```
         """
         seeds = self.default_seeds if seeds is None else seeds
         generations = self.default_generations if generations is None else generations
@@ -290,17 +383,61 @@ class Reproduction(eqx.Module):
 
     @abc.abstractmethod
     def figures(self, result: Result) -> dict:
-        """Every figure, ``{file name: matplotlib figure}``, with the keys of `figure_captions`."""
+        """Every figure of `result`.
+
+        **Arguments:**
+
+        - `result`: from :meth:`simulate`.
+
+        **Returns:**
+
+        ``{file name: matplotlib figure}``, with the keys of `figure_captions`, in their order.
+        """
 
     @abc.abstractmethod
     def checks(self, result: Result) -> list[Check]:
-        """Every closed form the reproduction compares (or shows without checking)."""
+        """Every closed form the reproduction compares with `result` (or shows without checking).
+
+        **Arguments:**
+
+        - `result`: from :meth:`simulate`.
+
+        **Returns:**
+
+        A list of :class:`Check`; every ``closed_form`` of a series with a theory is among them.
+        """
 
     def tables(self, result: Result) -> dict[str, list[dict]]:
-        """The CSV tables, ``{file name: rows}``: by default every point of every series as
-        ``errors.csv`` and the result's own tables."""
+        """The CSV tables of `result`.
+
+        **Arguments:**
+
+        - `result`: from :meth:`simulate`.
+
+        **Returns:**
+
+        ``{file name: rows}``: by default every point of every series as ``errors.csv``
+        (:func:`~jcollapse.experiments.series_rows`) and the result's own tables.
+
+        ```python
+        >>> from jcollapse.experiments import REPRODUCTIONS
+        >>> REPRODUCTIONS["xu"].tables(Result("xu", 2, 2, 0, (Series("s", "a", np.arange(1.0), np.ones(1),
+        ...                                                          np.ones(1)),)))["errors.csv"][0]["study"]
+        's'
+
+        ```
+        """
         return {"errors.csv": series_rows(result.series), **{name: list(rows) for name, rows in result.tables.items()}}
 
     def summary_context(self, result: Result) -> dict:
-        """Values computed from `result` for :attr:`summary_template` (default: none)."""
+        """Values computed from `result` for :attr:`summary_template`.
+
+        **Arguments:**
+
+        - `result`: from :meth:`simulate`.
+
+        **Returns:**
+
+        A dict of template variables (default: none).
+        """
         return {}

@@ -175,6 +175,16 @@ def format_number(value: float, digits: int = 3, fixed: bool = False) -> str:
     """``value`` with ``digits`` significant digits (or, with ``fixed``, signed with
     ``digits`` decimals); an em dash for NaN, infinity or ``None``.
 
+    **Arguments:**
+
+    - `value`: a number or ``None``.
+    - `digits`: significant digits, or decimals with `fixed`.
+    - `fixed`: fixed-point with a sign.
+
+    **Returns:**
+
+    The text.
+
     ```python
     >>> format_number(0.123456, 3), format_number(1.5, 2, fixed=True), format_number(float("nan"), 3)
     ('0.123', '+1.50', '—')
@@ -188,6 +198,14 @@ def format_number(value: float, digits: int = 3, fixed: bool = False) -> str:
 
 def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """`rows` (dicts with the same keys) as CSV text, floats with 8 significant digits.
+
+    **Arguments:**
+
+    - `rows`: a non-empty sequence of dicts; the first one's keys are the columns.
+
+    **Returns:**
+
+    The CSV text, a header line first.
 
     ```python
     >>> print(csv_text([{"a": 1, "b": 0.5}]), end="")
@@ -206,6 +224,14 @@ def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def check_rows(checks: Sequence[Check]) -> list[dict]:
     """The checks as table rows (``checks.csv``): the fields of :class:`Check`.
+
+    **Arguments:**
+
+    - `checks`: :class:`Check` objects.
+
+    **Returns:**
+
+    A dict per check.
 
     ```python
     >>> check_rows([Check("a", "f", "exact", "mean", "z", 3, 1.25)])[0]["worst_z"]
@@ -232,6 +258,14 @@ def environment(html: bool) -> jinja2.Environment:
     ``pm(sem, digits, sem_digits)`` (``mean ± SE``), ``percent`` and ``cell`` (a Markdown
     table cell); undefined names raise; HTML is escaped.
 
+    **Arguments:**
+
+    - `html`: the HTML environment (autoescaping) rather than the Markdown one.
+
+    **Returns:**
+
+    A ``jinja2.Environment``, one per kind.
+
     ```python
     >>> environment(False).from_string("{{ 0.12345 | num(2) }} {{ 1.0 | pm(0.25) }}").render()
     '0.12 1 ± 0.25'
@@ -254,6 +288,16 @@ def environment(html: bool) -> jinja2.Environment:
 def render(template: str, html: bool = False, **context) -> str:
     """`template` rendered with `context` in :func:`environment`.
 
+    **Arguments:**
+
+    - `template`: Jinja2 source.
+    - `html`: render in the HTML environment (escaped).
+    - `context`: the template's variables.
+
+    **Returns:**
+
+    The rendered text.
+
     ```python
     >>> render("{% for x in xs %}{{ x | num(2) }};{% endfor %}", xs=[1.234, 5.0])
     '1.2;5;'
@@ -264,5 +308,12 @@ def render(template: str, html: bool = False, **context) -> str:
 
 
 def style() -> str:
-    """The CSS of the HTML pages."""
+    """The CSS of the HTML pages.
+
+    ```python
+    >>> "table" in style()
+    True
+
+    ```
+    """
     return _STYLE

@@ -10,6 +10,11 @@ import numpy as np
 
 from .. import theory as jc_theory
 
+#: How a mean squared error is checked: a squared error of a (near-)normal estimate is
+#: skewed (about theory x chi^2_1), and with few seeds its sample SE is small exactly when the
+#: sample mean is low, so the SE is floored at the chi^2_1 one (:func:`chi2_floored_sem`).
+CHI2_INTERVAL = "|z| with the SE floored at theory · √(2/seeds), a χ²₁-like squared error's own SE"
+
 #: Standard errors below this fraction of the mean are float32 rounding, not Monte-Carlo
 #: error (e.g. a chain that has collapsed onto one value in every seed).
 RESOLUTION = 1e-6
@@ -94,6 +99,14 @@ class Series:
         """Where the standard error exceeds `resolution` times ``|mean|`` (``sem > 0`` for
         ``resolution = 0``): the points a ``z`` can be computed at.
 
+        **Arguments:**
+
+        - `resolution`: the smallest SE, relative to ``|mean|``, that counts as Monte-Carlo error.
+
+        **Returns:**
+
+        A bool array of the shape of ``x``.
+
         ```python
         >>> Series("s", "a", np.arange(2.0), np.ones(2), np.array([0.0, 0.1])).resolved().tolist()
         [False, True]
@@ -104,6 +117,14 @@ class Series:
 
     def max_abs_z(self, resolution: float = RESOLUTION) -> float:
         """The largest ``|z|`` over the :meth:`resolved` points; NaN without theory or such a point.
+
+        **Arguments:**
+
+        - `resolution`: see :meth:`resolved`.
+
+        **Returns:**
+
+        A float.
 
         ```python
         >>> Series("s", "a", np.arange(2.0), np.array([1.0, 2.0]), np.array([0.0, 0.5]), theory=np.ones(2),
@@ -207,6 +228,14 @@ def theory_or_none(loop, truth, metric: str) -> Optional[np.ndarray]:
     """:func:`jcollapse.theory.expected` as float64, or ``None`` where no closed form is
     registered.
 
+    **Arguments:**
+
+    - `loop`, `truth`, `metric`: as for :func:`jcollapse.theory.expected`.
+
+    **Returns:**
+
+    A float64 array ``[G + 1]`` or ``None``.
+
     ```python
     >>> from jcollapse import Loop, models
     >>> model = models.Categorical(num_categories=2)
@@ -227,6 +256,14 @@ def series_rows(series: Sequence[Series]) -> list[dict]:
     """Every point of `series` as a dict: ``study``, ``label``, ``x_name``, ``x``, ``mean``,
     ``sem``, ``theory``, ``theory_kind``, ``z``, ``seeds``, ``failed`` (the reproductions'
     ``errors.csv``).
+
+    **Arguments:**
+
+    - `series`: :class:`Series` objects.
+
+    **Returns:**
+
+    A list of dicts, one per point.
 
     ```python
     >>> one = np.ones(2)
@@ -251,6 +288,15 @@ def max_abs_z(series: Sequence[Series], resolution: float = RESOLUTION) -> float
     """The largest ``|z|`` over `series`, at points whose standard error exceeds `resolution`
     times ``|mean|`` (:meth:`Series.resolved`); NaN if there is none.
 
+    **Arguments:**
+
+    - `series`: :class:`Series` objects (those without theory add nothing).
+    - `resolution`: see :meth:`Series.resolved`.
+
+    **Returns:**
+
+    A float.
+
     ```python
     >>> one = np.ones(2)
     >>> max_abs_z([Series("s", "a", one, one * 1.3, one / 10, theory=one, theory_kind="exact", closed_form="f")])
@@ -265,8 +311,41 @@ def max_abs_z(series: Sequence[Series], resolution: float = RESOLUTION) -> float
     return float(np.round(z.max(), 12)) if z.size else float("nan")
 
 
+def chi2_floored_sem(series: Series) -> np.ndarray:
+    """``max(sem, theory * sqrt(2 / seeds))``: the standard error of a mean of ``seeds``
+    squared errors that are ``theory`` times a ``chi^2_1``, where the sample's own SE is smaller
+    (see :data:`CHI2_INTERVAL`): the squared error of a normal estimate is exactly
+    ``theory`` times a ``chi^2_1``, whose mean over ``seeds`` has that SE.
+
+    **Arguments:**
+
+    - `series`: a :class:`~jcollapse.experiments.Series` with a theory.
+
+    **Returns:**
+
+    An array of the shape of ``series.x``.
+
+    ```python
+    >>> s = Series("g", "a", np.arange(2.0), np.ones(2), np.array([0.01, 0.5]), theory=np.ones(2),
+    ...            theory_kind="exact", closed_form="f", seeds=8)
+    >>> chi2_floored_sem(s).tolist()
+    [0.5, 0.5]
+
+    ```
+    """
+    return np.maximum(series.sem, series.theory * np.sqrt(2 / series.seeds))
+
+
 def log_slope(x: np.ndarray, y: np.ndarray) -> float:
     """The least-squares slope of ``log y`` against ``log x`` (NaN for fewer than two points).
+
+    **Arguments:**
+
+    - `x`, `y`: positive arrays of one shape.
+
+    **Returns:**
+
+    A float.
 
     ```python
     >>> round(log_slope(np.array([1.0, 10.0, 100.0]), np.array([1.0, 0.1, 0.01])), 6)
@@ -282,6 +361,15 @@ def log_slope(x: np.ndarray, y: np.ndarray) -> float:
 def log_spaced(stop: int, points: int) -> np.ndarray:
     """About `points` log-spaced integers in ``1..stop`` (every one when few): the points a
     long curve keeps in its table and figure.
+
+    **Arguments:**
+
+    - `stop`: the largest integer, ``>= 1``.
+    - `points`: about how many.
+
+    **Returns:**
+
+    An increasing integer array starting at 1 and ending at `stop`.
 
     ```python
     >>> log_spaced(5, 60).tolist(), log_spaced(1000, 4).tolist()

@@ -45,7 +45,7 @@ from .. import simulate as simulate_loop
 from ..internal.validation import check_count
 from . import _figures
 from ._protocol import Check, Progress, Reproduction, Result, quiet_progress
-from ._series import Series, healthy_mean_sem, log_slope, log_spaced, max_abs_z
+from ._series import CHI2_INTERVAL, Series, chi2_floored_sem, healthy_mean_sem, log_slope, log_spaced, max_abs_z
 
 #: Seeds per configuration (the mean studies cost O(1) per seed and round).
 SEEDS = 10_000
@@ -74,6 +74,15 @@ STUDIES = ("theorem_1", "weights", "pac")
 def kept_rounds(generations: int, points: int = POINTS) -> np.ndarray:
     """About `points` log-spaced rounds in ``1..generations + 1`` (every round when few).
 
+    **Arguments:**
+
+    - `generations`: ``G``: rounds ``1..G + 1``.
+    - `points`: about how many.
+
+    **Returns:**
+
+    An increasing integer array.
+
     ```python
     >>> kept_rounds(9).tolist()
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
@@ -86,6 +95,16 @@ def kept_rounds(generations: int, points: int = POINTS) -> np.ndarray:
 def mean_loop(contamination: float, generations: int, weights=None) -> Loop:
     """The mean-estimation loop: ``GaussianMean(dim=1)``, ``n = MEAN_SIZE``, split mixing,
     accumulating pool with `weights` (``None``: uniform, ERM).
+
+    **Arguments:**
+
+    - `contamination`: ``alpha``; the real fraction is ``1 - alpha``.
+    - `generations`: ``G``.
+    - `weights`: per-generation pool weights, or ``None``.
+
+    **Returns:**
+
+    A :class:`jcollapse.Loop`.
 
     ```python
     >>> mean_loop(0.25, 3).real_fraction.tolist()
@@ -111,6 +130,14 @@ def mean_truth():
 
 def pac_concept(name: str):
     """The concept class of the PAC study called `name` (a key of :data:`PAC_TRUTHS`).
+
+    **Arguments:**
+
+    - `name`: ``"threshold"`` or ``"interval"``.
+
+    **Returns:**
+
+    A :mod:`jcollapse.pac` concept class.
 
     ```python
     >>> pac_concept("interval").vc_dim
@@ -293,12 +320,16 @@ class Amin(Reproduction):
 
     def checks(self, result: Result) -> list[Check]:
         """Every kept round: ERM's variance (Theorem 1) and the weighted estimators' exact
-        variance. The PAC study has no closed form (its rate is a reference, not a check)."""
+        variance, with the SE floored at the chi-square one (the estimate is normal, so its
+        squared error is exactly the variance times a ``chi^2_1``). The PAC study has no closed
+        form (its rate is a reference, not a check)."""
         return [
             Check.compare("Theorem 1: ERM's variance on accumulated data", result.study("theorem_1"),
-                          statistic="mean of n (μ̂_t − μ)² over seeds (Var(Y_t) in units of Σ/n)"),
+                          statistic="mean of n (μ̂_t − μ)² over seeds (Var(Y_t) in units of Σ/n)",
+                          interval=CHI2_INTERVAL, standard_error=chi2_floored_sem),
             Check.compare("ERM and the variance-optimal pool weights", result.study("weights"),
-                          statistic="mean of n (μ̂_t − μ)² over seeds"),
+                          statistic="mean of n (μ̂_t − μ)² over seeds", interval=CHI2_INTERVAL,
+                          standard_error=chi2_floored_sem),
         ]
 
     def summary_context(self, result: Result) -> dict:

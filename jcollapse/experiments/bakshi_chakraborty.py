@@ -142,6 +142,14 @@ class Config:
     def loop(self, generations: int = GENERATIONS) -> Loop:
         """The :class:`jcollapse.Loop` of this configuration.
 
+        **Arguments:**
+
+        - `generations`: ``G``.
+
+        **Returns:**
+
+        A :class:`jcollapse.Loop`.
+
         ```python
         >>> Config("gaussian", "1/(t+1)", "fixed").loop(generations=2).real_fraction
         array([1.        , 0.5       , 0.33333333])
@@ -210,6 +218,15 @@ def configs() -> tuple[Config, ...]:
 def phase_loop(decay: float, growth: float, generations: int = GENERATIONS) -> Loop:
     """The loop of one phase-diagram cell: ``a_t = 0.5 (t+1)^-decay``, ``n_t = 100 (t+1)^growth``.
 
+    **Arguments:**
+
+    - `decay`, `growth`: the exponents.
+    - `generations`: ``G``.
+
+    **Returns:**
+
+    A :class:`jcollapse.Loop` of the categorical model.
+
     ```python
     >>> phase_loop(1.0, 1.0, generations=2).sample_size
     array([100, 200, 300])
@@ -231,6 +248,16 @@ def _curve_series(config: Config, run, loop: Loop, true, metric: str) -> Series:
 
 def curve(result: Result, config: Config, metric: str) -> Series:
     """The series of `config` and `metric` in `result` (``KeyError`` if absent).
+
+    **Arguments:**
+
+    - `result`: from :meth:`BakshiChakraborty.simulate`.
+    - `config`: a :class:`Config`.
+    - `metric`: one of :data:`METRICS` of its study.
+
+    **Returns:**
+
+    The :class:`~jcollapse.experiments.Series`.
 
     ```python
     >>> s = Series("pools", "x", np.arange(1.0), np.ones(1), np.ones(1), metric="tv",
@@ -258,6 +285,10 @@ def _check_exponents(exponents: Sequence[float]) -> tuple[float, ...]:
 
 def final_rows(result: Result) -> list[dict]:
     """The table of final errors: one row per curve, at ``t = G``.
+
+    **Arguments:**
+
+    - `result`: from :meth:`BakshiChakraborty.simulate`.
 
     **Returns:**
 
@@ -295,6 +326,14 @@ def phase_rows(result: Result) -> list[dict]:
     ``ratio_sem`` (simulated ``R_G / R_0`` and its SE, ``R_0`` by Theorem 3.1), ``theory``
     (Theorem 3.1's ``R_G / R_0``), ``regime`` (:func:`jcollapse.theory.power_schedule_regime`),
     ``seeds``, ``failed`` and ``z``.
+
+    **Arguments:**
+
+    - `result`: from :meth:`BakshiChakraborty.simulate`.
+
+    **Returns:**
+
+    A list of dicts.
 
     ```python
     >>> s = Series("phase", "decay=1, growth=0", np.array([4.0]), np.array([1.2]), np.array([0.1]),

@@ -105,6 +105,15 @@ def isotropic_truth(dim: int, noise: float):
     """``LinearRegression(dim, noise)`` with ``Sigma = I`` and a unit-norm ``w_0`` drawn by
     ``np.random.default_rng(0)``.
 
+    **Arguments:**
+
+    - `dim`: ``d``.
+    - `noise`: the label noise ``sigma``.
+
+    **Returns:**
+
+    ``(model, truth)``.
+
     ```python
     >>> round(float(np.linalg.norm(isotropic_truth(5, 0.5)[1].weights)), 5)
     1.0
@@ -119,6 +128,15 @@ def isotropic_truth(dim: int, noise: float):
 def correlated_truth(dim: int, noise: float):
     """``LinearRegression(dim, noise)`` with correlated covariates of unequal variances,
     ``Sigma = diag(linspace(2, 0.5)) + 0.3 * 1 1^T``, and ``w_0 = linspace(1, -0.5)``.
+
+    **Arguments:**
+
+    - `dim`: ``d``.
+    - `noise`: the label noise ``sigma``.
+
+    **Returns:**
+
+    ``(model, truth)``.
 
     ```python
     >>> correlated_truth(3, 1.0)[1].cov
@@ -150,6 +168,14 @@ def power_truth():
 
 def power_ridge(size: int) -> float:
     """The adaptive penalty ``lambda = T^-l_crit`` of the power-law study.
+
+    **Arguments:**
+
+    - `size`: the downstream sample size ``T``.
+
+    **Returns:**
+
+    A float.
 
     ```python
     >>> round(power_ridge(64), 6)

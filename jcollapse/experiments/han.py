@@ -65,7 +65,7 @@ from ..filters import ContractionFilter, draw_mixed, exceedance, filtered_errors
 from ..internal.validation import check_count
 from . import _figures
 from ._protocol import Check, Progress, Reproduction, Result, quiet_progress
-from ._series import Series, healthy_mean_sem, log_spaced, max_abs_z
+from ._series import CHI2_INTERVAL, Series, chi2_floored_sem, healthy_mean_sem, log_spaced, max_abs_z
 
 #: Seeds per configuration.
 SEEDS = 2000
@@ -96,10 +96,6 @@ WEIGHT_SEEDS = 256
 #: Half-width of the plotted bands, in standard errors.
 BAND_SE = 2.0
 
-#: How the exact expectations are checked: a squared error of a near-normal estimate is
-#: skewed (about theory x chi^2_1), and with few seeds its sample SE is small exactly when
-#: the sample mean is low, so the SE is floored at the chi^2_1 one.
-CHI2_INTERVAL = "|z| with the SE floored at theory · √(2/seeds), a χ²₁-like squared error's own SE"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +106,12 @@ class Training:
     update), `seconds` (wall time, compilation included), and `weights`: ``{a: [G]}``, the
     trained filter's mean weight in generations ``1..G`` of the evaluation chains
     (:func:`mean_weights`).
+
+    ```python
+    >>> Training("gaussian", 2, np.ones(2), 0.5, {0.0: np.ones(3)}).steps
+    2
+
+    ```
     """
 
     family: str
@@ -121,6 +123,15 @@ class Training:
 
 def label(method: str, real_fraction: float) -> str:
     """A series' label.
+
+    **Arguments:**
+
+    - `method`: one of :data:`METHODS`.
+    - `real_fraction`: ``a``.
+
+    **Returns:**
+
+    ``"METHOD, a=A"``.
 
     ```python
     >>> label("no filter", 0.2)
@@ -165,6 +176,15 @@ def family(name: str):
 def delta_for(name: str, sample_size: int = SAMPLE_SIZE) -> float:
     """The exceedance threshold of family `name`: ``DELTA_FRACTION * sqrt(Var*/n)``.
 
+    **Arguments:**
+
+    - `name`: one of :data:`FAMILIES`.
+    - `sample_size`: ``n``.
+
+    **Returns:**
+
+    A float.
+
     ```python
     >>> delta_for("gaussian", 25)
     0.1
@@ -178,6 +198,15 @@ def delta_for(name: str, sample_size: int = SAMPLE_SIZE) -> float:
 
 def kept_generations(generations: int, points: int = POINTS) -> np.ndarray:
     """Generation 0 and about `points` log-spaced generations in ``1..generations``.
+
+    **Arguments:**
+
+    - `generations`: ``G``.
+    - `points`: about how many besides 0.
+
+    **Returns:**
+
+    An increasing integer array starting at 0.
 
     ```python
     >>> kept_generations(5).tolist()
@@ -288,22 +317,6 @@ def _check_families(families: Sequence[str]) -> tuple[str, ...]:
     if not chosen or any(name not in FAMILIES for name in chosen) or len(set(chosen)) < len(chosen):
         raise ValueError(f"families must be distinct names from {FAMILIES}; got {families!r}")
     return tuple(name for name in FAMILIES if name in chosen)
-
-
-def chi2_floored_sem(series: Series) -> np.ndarray:
-    """``max(sem, theory * sqrt(2 / seeds))``: the standard error of a mean of ``seeds``
-    squared errors that are ``theory`` times a ``chi^2_1``, where the sample's own SE is smaller
-    (see :data:`CHI2_INTERVAL`).
-
-    ```python
-    >>> s = Series("g", "a", np.arange(2.0), np.ones(2), np.array([0.01, 0.5]), theory=np.ones(2),
-    ...            theory_kind="exact", closed_form="f", seeds=8)
-    >>> chi2_floored_sem(s).tolist()
-    [0.5, 0.5]
-
-    ```
-    """
-    return np.maximum(series.sem, series.theory * np.sqrt(2 / series.seeds))
 
 
 #: Figure files and their captions.

@@ -96,6 +96,15 @@ _HEAVY = "expectation, heavy-tailed"
 def kept_generations(generations: int, points: int = POINTS) -> np.ndarray:
     """About `points` log-spaced generations in ``1..generations`` (every one when few).
 
+    **Arguments:**
+
+    - `generations`: ``G >= 1``.
+    - `points`: about how many.
+
+    **Returns:**
+
+    An increasing integer array.
+
     ```python
     >>> kept_generations(5).tolist()
     [1, 2, 3, 4, 5]
@@ -108,6 +117,14 @@ def kept_generations(generations: int, points: int = POINTS) -> np.ndarray:
 def family_size(family: str) -> int:
     """``N`` of `family`'s schedules (:data:`GAUSSIAN_SIZE` or :data:`SIZE`).
 
+    **Arguments:**
+
+    - `family`: a name of :data:`FAMILIES`.
+
+    **Returns:**
+
+    An int.
+
     ```python
     >>> family_size("poisson")
     10
@@ -119,6 +136,15 @@ def family_size(family: str) -> int:
 
 def sample_sizes(family: str, schedule: str, generations: int) -> np.ndarray:
     """``n_t = N (t + 1)^e`` for ``t = 0..generations`` (``e`` from :data:`SCHEDULES`).
+
+    **Arguments:**
+
+    - `family`, `schedule`: names of :data:`FAMILIES` and :data:`SCHEDULES`.
+    - `generations`: ``G``.
+
+    **Returns:**
+
+    A float64 array ``[G + 1]`` (the loop rounds it).
 
     ```python
     >>> sample_sizes("bernoulli", "superlinear", 2).tolist()
@@ -134,6 +160,16 @@ def family_loop(family: str, schedule: str, generations: int) -> Loop:
     """The loop of `family` and `schedule`: dimension 1, ``pool="replace"``, no real data
     after generation 0, ``n_t`` from :func:`sample_sizes` (``"gaussian_mean"``: the
     known-variance Gaussian of the mean-error study).
+
+    **Arguments:**
+
+    - `family`: a name of :data:`FAMILIES` or ``"gaussian_mean"``.
+    - `schedule`: a name of :data:`SCHEDULES`.
+    - `generations`: ``G``.
+
+    **Returns:**
+
+    A :class:`jcollapse.Loop`.
 
     ```python
     >>> family_loop("poisson", "linear", 2).sample_size.tolist()
@@ -154,6 +190,14 @@ def family_truth(family: str):
     """The truth of `family`: ``N(0, 1)``, Poisson(:data:`POISSON_RATE`) or
     Bernoulli(:data:`BERNOULLI_PROB`).
 
+    **Arguments:**
+
+    - `family`: a name of :data:`FAMILIES` or ``"gaussian_mean"``.
+
+    **Returns:**
+
+    The model's parameters.
+
     ```python
     >>> float(family_truth("bernoulli").probs[0])
     0.5
@@ -170,6 +214,14 @@ def family_truth(family: str):
 
 def sample_variance(family: str) -> float:
     """``Var(one sample at theta*)``: 1, the rate, or ``p (1 - p)``.
+
+    **Arguments:**
+
+    - `family`: a name of :data:`FAMILIES` or ``"gaussian_mean"``.
+
+    **Returns:**
+
+    A float.
 
     ```python
     >>> sample_variance("bernoulli")
@@ -293,6 +345,15 @@ def long_run_theory(family: str, schedule: str, start: int, stop: int = LONG_RUN
 def binomial_sem(fraction: np.ndarray, seeds: int) -> np.ndarray:
     """``sqrt(p (1 - p) / seeds)`` with ``p`` kept half a seed away from 0 and 1 (a run with
     no seed collapsed, or all, still has a Monte-Carlo error).
+
+    **Arguments:**
+
+    - `fraction`: fractions of seeds collapsed.
+    - `seeds`: the seeds behind each fraction.
+
+    **Returns:**
+
+    An array of the shape of `fraction`.
 
     ```python
     >>> binomial_sem(np.array([0.0, 0.5]), 4).round(4).tolist()
