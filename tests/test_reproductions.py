@@ -140,7 +140,7 @@ def test_reproduce_all_on_the_command_line(tmp_path, monkeypatch, capsys):
     forms = {"jc.theory.poisson_absorption_probability", "jc.theory.bernoulli_absorption_probability",
              "jcollapse.experiments.xu.gaussian_collapse_probability", "jc.theory.expected"}
     checks = assert_outputs_complete(out / "xu", forms)
-    assert rows[1][4].startswith("worst |z|") and len(checks) == 6
+    assert rows[1][4].startswith("worst |z|") and len(checks) == 7
     assert_outputs_complete(out / "coin", {"one half"})
     err = capsys.readouterr().err
     assert "jcollapse reproduce xu:" in err and f"wrote {out}/index.html (2 reproductions" in err

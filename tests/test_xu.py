@@ -70,8 +70,9 @@ def test_exact_forms_hold_within_4_se(run):
 def test_checks(run):
     checks = {c.name: c for c in run[1]}
     assert set(checks) == {"collapse: poisson absorbed", "collapse: bernoulli absorbed",
-                           "collapse: Gaussian σ̂²_t/σ² < 0.1", "mean error (Bernoulli, Gaussian with known variance)",
-                           "mean error, Poisson", "mean error, Gaussian with unbiased variance"}
+                           "collapse: Gaussian σ̂²_t/σ² < 0.1", "mean error, Bernoulli",
+                           "mean error, Gaussian with known variance", "mean error, Poisson",
+                           "mean error, Gaussian with unbiased variance"}
     for check in checks.values():
         if check.checked and check.kind == "exact":
             assert check.points > 50 and check.worst_z < 4, check

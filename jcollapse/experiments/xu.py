@@ -56,7 +56,7 @@ from .. import Loop, models, schedules, theory
 from .. import simulate as simulate_loop
 from . import _figures
 from ._protocol import Check, Progress, Reproduction, Result, quiet_progress
-from ._series import Series, healthy_mean_sem, log_spaced, max_abs_z
+from ._series import CHI2_INTERVAL, Series, chi2_floored_sem, healthy_mean_sem, log_spaced, max_abs_z
 
 #: Seeds per configuration (the exact-statistics path costs O(1) per seed and generation).
 SEEDS = 2000
@@ -541,8 +541,9 @@ class Xu(Reproduction):
     def checks(self, result: Result) -> list[Check]:
         """Every kept generation: the absorption probabilities (exact), the Gaussian's normal
         approximation, and the exact mean errors of the light-tailed estimates (Bernoulli,
-        bounded; the known-variance Gaussian, normal); the Poisson's and the unbiased
-        Gaussian's mean errors are heavy-tailed: shown, not checked."""
+        bounded; the known-variance Gaussian, normal, so its squared error is a multiple of a
+        ``chi^2_1``: SE floored at that one's); the Poisson's and the unbiased Gaussian's mean
+        errors are heavy-tailed: shown, not checked."""
         collapse, errors = result.study("collapse"), result.study("mean_error")
         gaussian = [s for s in collapse if s.theory_kind != "exact"]
         out = [
@@ -554,9 +555,11 @@ class Xu(Reproduction):
             f"collapse: Gaussian σ̂²_t/σ² < {DELTA:g}", gaussian, statistic=f"fraction of seeds with σ̂²_t < {DELTA:g}",
             interval=_BINOMIAL, note=f"largest |simulated − approximation| {_gap(gaussian):.2g}"))
         out.append(Check.compare(
-            "mean error (Bernoulli, Gaussian with known variance)",
-            [s for s in errors if s.theory_kind == "exact" and not s.label.startswith("poisson")],
-            statistic="mean of (θ̂_t − θ*)² / Var(one sample)"))
+            "mean error, Bernoulli", [s for s in errors if s.label.startswith("bernoulli")],
+            statistic="mean of (p̂_t − p)² / (p (1 − p)) (bounded: light-tailed)"))
+        out.append(Check.compare(
+            "mean error, Gaussian with known variance", [s for s in errors if s.label.startswith("gaussian (known")],
+            statistic="mean of (μ̂_t − μ)² / σ²", interval=CHI2_INTERVAL, standard_error=chi2_floored_sem))
         out.append(Check.shown(
             "mean error, Poisson", "jc.theory.expected", "exact", "mean of (λ̂_t − λ)² / λ",
             "heavy-tailed once most seeds are absorbed at 0: the expectation is carried by the few surviving "
