@@ -258,9 +258,9 @@ def _check_sample_size(values: np.ndarray, model: AbstractModel) -> np.ndarray:
 
 
 def _check_choice(field: str, value, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:  # an array of a name is not a name
         raise ValueError(f"{field} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
+    return str(value)  # a plain str: a NumPy string would be a static NumPy leaf of the Loop
 
 
 def _check_pool_weights(pool_weights, length: int, pool: str) -> np.ndarray:
@@ -279,7 +279,7 @@ def _check_pool_weights(pool_weights, length: int, pool: str) -> np.ndarray:
 
 
 def _resolve_path(path: str, model: AbstractModel, pool: str, max_sample_size: int) -> str:
-    _check_choice("path", path, PATHS)
+    path = _check_choice("path", path, PATHS)
     exact_possible = isinstance(model, AbstractExactModel) and pool != "accumulate-subsample"
     if path == "exact" and not exact_possible:
         why = (

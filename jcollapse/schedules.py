@@ -164,7 +164,7 @@ def resolve(spec: ScheduleLike, length: int, field: str) -> np.ndarray:
     **Raises:**
 
     `ValueError` naming `field` if an array has the wrong length or the value is not
-    numeric.
+    numeric (text is not, even ``"0.5"``).
 
     ```python
     >>> resolve(0.5, 2, "real_fraction")
@@ -178,7 +178,10 @@ def resolve(spec: ScheduleLike, length: int, field: str) -> np.ndarray:
         except ValueError as error:
             raise ValueError(f"{field}: {error}") from None
     try:
-        array = np.asarray(spec, dtype=np.float64)
+        array = np.asarray(spec)
+        if array.dtype.kind in "SU":  # text is not a number, even "0.5"
+            raise TypeError
+        array = array.astype(np.float64)
     except (TypeError, ValueError):
         raise ValueError(
             f"{field} must be a number, a jc.schedules.Schedule or an array of length "
