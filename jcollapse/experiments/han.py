@@ -384,8 +384,8 @@ the checks below floor it at the χ²₁ one).
 
 **a = 0 (no real data).** Nothing pulls the estimate towards θ*, so the best any filter can do
 is to freeze: the error floor is the generation-0 error Var*/n, and the exceedance cannot go to 0.
-Measured, at t = {{ r.generations }}: {% for z in zero %}{{ z.family }}: filter {{ z.filter | num(3) }}× its
-generation-0 error (no filter {{ z.none | num(3) }}×), exceedance {{ z.p | num(3) }} (generation 0:
+Measured, at t = {{ r.generations }}: {% for z in zero %}{{ z.family }}: filter {{ z.filter | num(3) }}× its \
+generation-0 error (no filter {{ z.none | num(3) }}×), exceedance {{ z.p | num(3) }} (generation 0: \
 {{ z.p0 | num(3) }}){{ "; " if not loop.last }}{% endfor %}. Han et al.'s claim limsup P(‖e_t‖ > δ) = 0
 with constant n does not hold here for any δ below the generation-0 error: the filter only
 stops the random walk.
@@ -393,15 +393,15 @@ stops the random walk.
 **a > 0.** Without a filter the error settles at the floor Var*/(n a (2 − a)) of the iid replace
 loop; the filter takes it well below that floor (to a lower floor: its weight settles, see below),
 but superlinear growth, whose error keeps falling, wins. Error at t = {{ r.generations }}:
-{% for p in positive %}{{ p.family }}, a = {{ p.a }}: no filter {{ p.none | num(3) }}, filter
-{{ p.filter | num(3) }} ({{ (p.none / p.filter) | num(3) }}× lower), growth {{ p.growth | num(3) }}
+{% for p in positive %}{{ p.family }}, a = {{ p.a }}: no filter {{ p.none | num(3) }}, filter \
+{{ p.filter | num(3) }} ({{ (p.none / p.filter) | num(3) }}× lower), growth {{ p.growth | num(3) }} \
 ({{ (p.filter / p.growth) | num(3) }}× lower than the filter){{ "; " if not loop.last }}{% endfor %}.
 
 **Mechanism (measured).** The trained filter's mean weight, i.e. its step size relative to the
 MLE, falls over the first generations and then settles at a small constant w: the estimate
 becomes an exponential moving average over about 1/w generations, whose real-data part shrinks
 the error while the synthetic part only adds noise of weight w²/n.
-{% for w in weights %}{{ w.family }}, a = {{ w.a }}: {{ w.first | num(2) }} at t = 1, {{ w.tenth | num(2) }}
+{% for w in weights %}{{ w.family }}, a = {{ w.a }}: {{ w.first | num(2) }} at t = 1, {{ w.tenth | num(2) }} \
 at t = {{ w.tenth_t }}, {{ w.last | num(2) }} at t = {{ w.last_t }}{{ "; " if not loop.last }}{% endfor %}.
 The filter cannot tell real from synthetic samples (it never sees the label); its gain comes from
 the small step size (a constant w leaves a floor ∝ w at constant n; only a step size → 0 would
