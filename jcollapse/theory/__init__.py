@@ -7,7 +7,6 @@ modules (:func:`jcollapse.models.register_family`), and :func:`expected` and
 ``docs/theory.md``.
 """
 
-from ._markov import expected_visits, markov_row_heuristic
 from ._categorical import collapse_limit, fixed_point, power_schedule_regime, theorem_3_1
 from ._exponential import (
     bernoulli_absorption_probability,
@@ -18,6 +17,7 @@ from ._exponential import (
     random_walk_error,
 )
 from ._gaussian import gaussian_expected_log_variance, gaussian_moments, split_real_fraction
+from ._markov import expected_visits, markov_row_heuristic
 from ._mean_accumulate import accumulate_mean_moments, amin_asymptote, amin_theorem_1, optimal_pool_weights
 from ._registry import Entry, available, expected, register
 from ._regression import (

@@ -245,7 +245,7 @@ def gaussian_mean_replace(loop: Loop, truth) -> dict[str, np.ndarray]:
 
     ```
     """
-    trace = _truth_trace(loop.model, truth)
+    trace = truth_trace(loop.model, truth)
     m, _ = gaussian_moments(loop)
     return {"mean_sq_error": m * trace}
 
@@ -314,6 +314,6 @@ def gaussian_expected_log_variance(loop: Loop, truth) -> np.ndarray:
     n = np.asarray(loop.sample_size, dtype=np.float64)
     if np.any(n < 2):
         raise ValueError(f"gaussian_expected_log_variance needs every sample size >= 2; got {n.min():g}")
-    variance = _truth_trace(model, truth)
+    variance = truth_trace(model, truth)
     divisor = n if model.variance == "mle" else n - 1
     return np.log(variance) + np.cumsum(special.digamma((n - 1) / 2) + np.log(2.0) - np.log(divisor))
