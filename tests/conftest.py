@@ -41,9 +41,9 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs",
 # scheduled first: pytest-xdist hands out whole files (--dist loadfile) in collection order,
 # and a long file collected last (the notebooks sort late) leaves one worker running it
 # alone at the end. Longest first keeps both cores busy to the end.
-SLOW_FIRST = ("test_notebooks.py", "test_invariance.py", "test_paths.py", "test_dohmatob.py", "test_bakshi_chakraborty.py",
-              "test_exponential.py", "test_sweep.py", "test_filters.py", "test_probes.py", "test_readme.py",
-              "test_engine.py", "test_han.py")
+SLOW_FIRST = ("test_notebooks.py", "test_invariance.py", "test_paths.py", "test_dohmatob.py",
+              "test_bakshi_chakraborty.py", "test_exponential.py", "test_sweep.py", "test_filters.py",
+              "test_probes.py", "test_readme.py", "test_engine.py", "test_han.py")
 
 
 #: Test tiers by file (see pyproject.toml's markers): `make test-fast` leaves these out.

@@ -11,10 +11,9 @@ import functools
 import jax
 import numpy as np
 import pytest
+from helpers import COV2, assert_runs_equal, regression_truth
 
 import jcollapse as jc
-
-from helpers import COV2, assert_runs_equal, regression_truth
 
 KEY = jax.random.key(11)
 SEEDS = 256

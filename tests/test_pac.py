@@ -12,11 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import traced
 
 from jcollapse import pac
 from jcollapse.internal import devices
-
-from helpers import traced
 
 N_POINTS, ROUNDS, SEEDS = 20, 30, 512
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 0.9)
@@ -109,7 +108,7 @@ def test_interval_error_is_exact(interval, expected):
     params = concept.params(left=interval[0], right=interval[1])
     assert float(concept.error(params, truth)) == pytest.approx(expected, abs=1e-6)
     grid = (np.arange(1_000_000) + 0.5) / 1_000_000  # midpoint rule: exact up to 1e-6
-    inside = lambda a, b: (grid >= a) & (grid <= b)  # noqa: E731
+    inside = lambda a, b: (grid >= a) & (grid <= b)
     assert np.mean(inside(*interval) != inside(0.2, 0.7)) == pytest.approx(expected, abs=2e-6)
 
 
