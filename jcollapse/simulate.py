@@ -256,7 +256,14 @@ def check_probe(probe, loop: Loop) -> Optional[AbstractProbe]:
 
 
 def simulate(
-    loop: Loop, truth, *, key, seeds: int, chunk_size: Optional[int] = None, probe: Optional[AbstractProbe] = None
+    loop: Loop,
+    truth,
+    *,
+    key,
+    seeds: int,
+    chunk_size: Optional[int] = None,
+    probe: Optional[AbstractProbe] = None,
+    progress: Optional[bool] = None,
 ) -> Run:
     """Simulate ``seeds`` independent runs of ``loop``.
 
@@ -276,6 +283,8 @@ def simulate(
       every chunk has the same shape.
     - `probe`: an optional :mod:`jcollapse.probes` measurement of every generation's fit
       (e.g. a downstream model trained on its samples); its metrics join the model's.
+    - `progress`: a progress bar on standard error: ``True``, ``False``, or ``None`` (default)
+      for one once a run of several chunks has lasted two seconds (see :func:`jcollapse.run_seeds`).
 
     **Returns:**
 
@@ -303,5 +312,5 @@ def simulate(
     setting = jax.tree.map(lambda x: x[None], loop_setting(loop, plan))  # one setting: the program sweeps run
     metrics, status = run_seeds(Rollout(plan, probe_structure), truth, probe_settings, key=key, seeds=seeds,
                                 settings=setting, chunk_size=chunk_size, lane_bytes=lane_bytes(loop, truth),
-                                budget=chunk_budget(plan))
+                                budget=chunk_budget(plan), progress=progress)
     return Run(loop=loop, metrics={name: values[0] for name, values in metrics.items()}, status=status[0])

@@ -154,7 +154,7 @@ def _alpha(label: str) -> float:
 
 def _mean_series(study: str, label: str, loop: Loop, key, seeds: int) -> Series:
     truth = mean_truth()
-    run = simulate_loop(loop, truth, key=key, seeds=seeds)
+    run = simulate_loop(loop, truth, key=key, seeds=seeds, progress=False)
     rounds = kept_rounds(loop.generations)
     mean, sem = healthy_mean_sem(run.metrics["mean_sq_error"][:, rounds - 1] * MEAN_SIZE, run.failed)
     values = theory.expected(loop, truth, "mean_sq_error")[rounds - 1] * MEAN_SIZE
@@ -194,7 +194,7 @@ def _pac(key, seeds: int, pac_rounds: int, bar: Progress) -> list[Series]:
             config_key = jax.random.fold_in(key, len(CONTAMINATIONS) * i + j)
             for learner, label in (("erm", "ERM"), ("disagreement", "disagreement")):
                 run = pac.simulate(concept, concept.params(**fields), contamination=alpha, sample_size=PAC_SIZE,
-                                   rounds=pac_rounds, learner=learner, seeds=seeds, key=config_key)
+                                   rounds=pac_rounds, learner=learner, seeds=seeds, key=config_key, progress=False)
                 mean, sem = healthy_mean_sem(run.error[:, rounds - 1], np.zeros(seeds, bool))
                 out.append(Series("pac", f"{name}, {label}, alpha={alpha:g}", rounds.astype(float), mean, sem,
                                   xname="round", seeds=seeds, metric="error"))

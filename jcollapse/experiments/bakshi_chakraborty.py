@@ -488,13 +488,14 @@ class BakshiChakraborty(Reproduction):
         for index, config in enumerate(configs()):
             loop, true = config.loop(generations), truth(config.study)
             count = markov_seeds if config.study == "markov" else seeds
-            run = simulate_loop(loop, true, key=jax.random.fold_in(root, index), seeds=count)
+            run = simulate_loop(loop, true, key=jax.random.fold_in(root, index), seeds=count, progress=False)
             series += [_curve_series(config, run, loop, true, metric) for metric in METRICS[config.study]]
             bar.update(count)
         phase_truth = truth("phase")
         phase_root = jax.random.fold_in(root, 10_000)
         for index, ((decay, growth), loop) in enumerate(zip(cells, phase_loops)):
-            run = simulate_loop(loop, phase_truth, key=jax.random.fold_in(phase_root, index), seeds=phase_seeds)
+            run = simulate_loop(loop, phase_truth, key=jax.random.fold_in(phase_root, index), seeds=phase_seeds,
+                                progress=False)
             expected = theory.expected(loop, phase_truth, "param_sq_error")
             curve = summarize(run.metrics["param_sq_error"], run.failed, study="phase", label="")
             series.append(Series("phase", f"decay={decay:g}, growth={growth:g}", np.array([float(generations)]),

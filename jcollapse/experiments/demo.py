@@ -226,7 +226,8 @@ class Demo(Reproduction):
         for index, config in enumerate(configs()):
             loop = config.loop(generations)
             truth = loop.model.params(mean=0.0, cov=[[1.0]])
-            run = simulate_loop(loop, truth, key=jax.random.fold_in(jax.random.key(key), index), seeds=seeds)
+            run = simulate_loop(loop, truth, key=jax.random.fold_in(jax.random.key(key), index), seeds=seeds,
+                                progress=False)
             for metric in METRICS:
                 series.append(summarize(run.metrics[metric], run.failed, study=metric, label=config.label,
                                         metric=metric, theory=theory_or_none(loop, truth, metric),

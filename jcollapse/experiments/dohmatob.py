@@ -44,7 +44,7 @@ point: mean, standard error, theory, z), ``checks.csv``, ``summary.md`` and ``in
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import time
 from typing import ClassVar, Optional, Sequence
 
@@ -53,8 +53,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import Loop, models, theory
+from .. import Loop, models, run_seeds, theory
 from .. import simulate as simulate_loop
+from ..internal.settings import join_settings, split_settings
 from ..probes import DownstreamRidge
 from . import _figures
 from ._protocol import Check, Progress, Reproduction, Result, quiet_progress
@@ -189,18 +190,24 @@ def power_ridge(size: int) -> float:
 # --------------------------------------------------------------------------- simulation
 
 
-@functools.lru_cache(maxsize=16)
-def _probe_on_truth(probe):
-    """``(keys, truth) -> probe(key, truth, truth)`` vmapped over keys, jitted once per probe."""
-    return jax.jit(jax.vmap(lambda k, truth: probe(k, truth, truth), in_axes=(0, None)))
+@dataclasses.dataclass(frozen=True)
+class _ProbeOnTruth:
+    """One seed's probe of the truth itself (``n = 0``: no generator), for :func:`jcollapse.run_seeds`:
+    ``(key, truth, probe settings) -> metrics``; holds the probe's structure only."""
+
+    probe: DownstreamRidge
+
+    def __call__(self, key, truth, probe_settings):
+        return join_settings(probe_settings, self.probe)(key, truth, truth)
 
 
 def _downstream(loop: Loop, truth, probe, key, seeds: int) -> tuple[np.ndarray, np.ndarray, int]:
     """The probe's error for ``n = 0..G+1``: ``[seeds, G + 2, ridges]`` values, the failed
     flags and their count. ``n = 0`` applies the probe to the truth (key ``fold_in(key, 1)``)."""
-    run = simulate_loop(loop, truth, key=jax.random.fold_in(key, 0), seeds=seeds, probe=probe)
-    clean_keys = jax.random.split(jax.random.fold_in(key, 1), seeds)
-    clean = _probe_on_truth(probe)(clean_keys, truth)["downstream_test_error"]
+    run = simulate_loop(loop, truth, key=jax.random.fold_in(key, 0), seeds=seeds, probe=probe, progress=False)
+    settings, structure = split_settings(probe)
+    clean = run_seeds(_ProbeOnTruth(structure), truth, settings, key=jax.random.fold_in(key, 1), seeds=seeds,
+                      progress=False)["downstream_test_error"]
     values = np.concatenate([np.asarray(clean)[:, None], run.metrics["downstream_test_error"]], axis=1)
     clean_failed = ~np.all(np.isfinite(np.asarray(clean)), axis=-1)
     failed = run.failed | clean_failed
@@ -293,7 +300,7 @@ def _overparametrized(key, seeds: int, generations: int, bar: Progress) -> list[
     for i, size in enumerate(OVER_SIZES):
         # exact statistics: one compiled loop for every T0 (the raw path has T0 slots)
         loop = _chain(model, size, generations - 1, path="exact")
-        run = simulate_loop(loop, truth, key=jax.random.fold_in(key, i), seeds=seeds)
+        run = simulate_loop(loop, truth, key=jax.random.fold_in(key, i), seeds=seeds, progress=False)
         mean, sem = healthy_mean_sem(run.metrics["param_sq_error"], run.failed)
         n = np.arange(1, generations + 1)
         out.append(Series("overparametrized", f"T0={size}", n.astype(float), mean, sem,
@@ -376,7 +383,7 @@ def _replace_vs_accumulate(key, seeds: int, generations: int, bar: Progress) -> 
     model, truth = correlated_truth(POOL_DIM, POOL_NOISE)
     for i, pool in enumerate(("replace", "accumulate")):
         loop = _chain(model, POOL_SIZE, generations - 1, pool)
-        run = simulate_loop(loop, truth, key=jax.random.fold_in(key, 1 + i), seeds=seeds)
+        run = simulate_loop(loop, truth, key=jax.random.fold_in(key, 1 + i), seeds=seeds, progress=False)
         mean, sem = healthy_mean_sem(run.metrics["test_error"], run.failed)
         chain = theory.expected(loop, truth, "test_error") if pool == "replace" else None
         out.append(Series("accumulate", f"{pool}, fresh design", (t + 1).astype(float), mean, sem, theory=chain,

@@ -291,12 +291,13 @@ def _family_study(name: str, filter, key, seeds: int, generations: int, bar: Pro
         growing = constant.replace(sample_size=schedules.power(SAMPLE_SIZE, GROWTH_EXPONENT))
         for method in METHODS:
             if method == "growth":
-                run = simulate_loop(growing, truth, key=jax.random.fold_in(key, 20 + j), seeds=seeds)
+                run = simulate_loop(growing, truth, key=jax.random.fold_in(key, 20 + j), seeds=seeds, progress=False)
                 errors, failed = np.asarray(run.metrics[metric], np.float64), np.asarray(run.failed)
                 values = theory.expected(growing, truth, metric)[kept]
             else:
                 errors = filtered_errors(filter if method == "filter" else None, model, truth, real_fraction=a,
-                                         sample_size=SAMPLE_SIZE, generations=generations, seeds=seeds, key=eval_key)
+                                         sample_size=SAMPLE_SIZE, generations=generations, seeds=seeds, key=eval_key,
+                                         progress=False)
                 failed = np.zeros(seeds, bool)
                 values = theory.expected(constant, truth, metric)[kept] if method == "no filter" else None
             mean, sem = healthy_mean_sem(errors[:, kept], failed)

@@ -525,7 +525,8 @@ class Xu(Reproduction):
             for j, schedule in enumerate(SCHEDULES):
                 loop = family_loop(family, schedule, generations)
                 run = simulate_loop(loop, family_truth(family),
-                                    key=jax.random.fold_in(jax.random.fold_in(root, i), j), seeds=seeds)
+                                    key=jax.random.fold_in(jax.random.fold_in(root, i), j), seeds=seeds,
+                                    progress=False)
                 if family != "gaussian_mean":
                     collapse.append(_collapse_series(family, schedule, run, kept, seeds))
                     long_run[family, schedule] = long_run_theory(family, schedule, generations)

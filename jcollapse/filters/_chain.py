@@ -213,6 +213,7 @@ def filtered_errors(
     seeds: int,
     key,
     chunk_size: Optional[int] = None,
+    progress: Optional[bool] = None,
 ) -> np.ndarray:
     """Squared errors ``||theta_hat_t - theta*||^2`` of the filtered replace loop, per seed.
 
@@ -236,6 +237,7 @@ def filtered_errors(
     - `chunk_size`: seeds per compiled batch (default: as
       :func:`jcollapse.executor.default_chunk_size` sizes it); the last chunk is padded.
       Chunks are split over the local devices.
+    - `progress`: a progress bar, as in :func:`jcollapse.run_seeds`.
 
     **Returns:**
 
@@ -265,7 +267,7 @@ def filtered_errors(
     a = np.asarray(real_fraction, float_dtype())
     filter = _Gated(_template_filter() if filter is None else filter, np.asarray(filter is not None))
     return run_seeds(_Chain(sample_size, generations), filter, model, truth, a, key=key, seeds=seeds,
-                     chunk_size=chunk_size)
+                     chunk_size=chunk_size, progress=progress)
 
 
 def exceedance(errors, delta: float, tail: int) -> tuple[float, float]:

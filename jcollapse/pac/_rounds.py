@@ -173,6 +173,7 @@ def simulate(
     seeds: int,
     key,
     chunk_size: Optional[int] = None,
+    progress: Optional[bool] = None,
 ) -> PACRun:
     """Simulate rounds of learning ``concept`` from labels partly made by the previous
     classifier, for ``seeds`` independent seeds.
@@ -196,6 +197,7 @@ def simulate(
     - `chunk_size`: seeds per compiled batch (default: as
       :func:`jcollapse.executor.default_chunk_size` sizes it); the last chunk is padded.
       Chunks are split over the local devices.
+    - `progress`: a progress bar, as in :func:`jcollapse.run_seeds`.
 
     **Returns:**
 
@@ -238,5 +240,5 @@ def simulate(
     # ERM keeps every round's points, sorted, with merge temporaries: about 16 bytes a point.
     lane_bytes = 16 * (rounds + 1) * n if learner == "erm" else 16 * n
     error = run_seeds(_Rounds(concept, learner, n, rounds), truth, np.asarray(alpha, float_dtype()), key=key,
-                      seeds=seeds, chunk_size=chunk_size, lane_bytes=lane_bytes)
+                      seeds=seeds, chunk_size=chunk_size, lane_bytes=lane_bytes, progress=progress)
     return PACRun(concept, truth, learner, alpha, n, rounds, error)
