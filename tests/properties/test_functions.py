@@ -15,6 +15,8 @@ from absl.testing import parameterized
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import jcollapse as jc
+
 from . import programs
 from .programs import DRAWS
 from .strategies import DIM, FAMILIES, NO_SHRINK, K, L, N, S, seeds, weights
@@ -151,6 +153,13 @@ def check_metrics(name: str, model, values, params, truth) -> None:
             assert not np.isnan(value) and bool(np.isinf(value)) == lost and value >= 0, (value, lost)
         else:
             chex.assert_tree_all_finite(value)
+
+
+def test_every_family_of_the_library_is_covered():
+    """Every family the library registers has its strategies here (a new family must add
+    them to :data:`.strategies.FAMILIES` to join the properties)."""
+    library = {name for name, cls in jc.models.families().items() if cls.__module__.startswith("jcollapse.")}
+    assert library == set(FAMILIES)
 
 
 class PureFunctionsTest(chex.TestCase):
