@@ -87,7 +87,7 @@ class Loop(eqx.Module):
     - `real_fraction`: ``a_t`` in ``[0, 1]``: a number, a :mod:`jcollapse.schedules`
       schedule, or an array of length ``G + 1``. ``a_0`` is ignored: generation 0 is real.
     - `sample_size`: ``n_t``: a number, schedule or array; non-integers are rounded to the
-      nearest integer. Must be at least ``model.min_sample_size``.
+      nearest integer, ties to even (2.5 becomes 2). Must be at least ``model.min_sample_size``.
     - `pool`: ``"replace"`` | ``"accumulate"`` | ``"accumulate-subsample"``.
     - `mixing`: ``"iid"`` (each sample real with probability ``a_t``) | ``"split"``
       (exactly ``round(a_t n_t)`` real samples).
@@ -100,7 +100,8 @@ class Loop(eqx.Module):
 
     **Raises:**
 
-    `ValueError` naming the field and its allowed range, before any compilation.
+    `ValueError` naming the field and its allowed range, before any compilation; `TypeError`
+    for a `model` that is not a jcollapse model.
 
     ```python
     >>> import jcollapse as jc

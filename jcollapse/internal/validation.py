@@ -40,9 +40,17 @@ def float_dtype():
 def as_finite_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
     """``value`` as a float64 NumPy array of ``shape``, or a ``ValueError`` naming ``name``.
 
+    The values must be finite also in the default float dtype, the precision the device
+    stores them in (float32 unless ``jax_enable_x64``): ``1e39`` is finite in float64 but
+    ``inf`` in float32. Range checks should look at :func:`as_stored` values.
+
     ```python
     >>> as_finite_array("mean", [0.0, 1.0], (2,))
     array([0., 1.])
+    >>> as_finite_array("mean", 1e39, (1,))
+    Traceback (most recent call last):
+    ...
+    ValueError: mean must be finite in float32 (magnitudes up to 3.4e+38; jax_enable_x64 is off); got [1.e+39]
 
     ```
     """
@@ -56,7 +64,27 @@ def as_finite_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
         raise ValueError(f"{name} must have shape {shape}; got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite (no NaN or inf); got {array}")
+    dtype = float_dtype()
+    with np.errstate(over="ignore"):
+        overflow = not np.all(np.isfinite(array.astype(dtype)))
+    if overflow:
+        raise ValueError(f"{name} must be finite in {dtype} (magnitudes up to {np.finfo(dtype).max:.2g}; "
+                         f"jax_enable_x64 is {'on' if dtype == np.float64 else 'off'}); got {array}")
     return array
+
+
+def as_stored(array: np.ndarray) -> np.ndarray:
+    """``array`` (float64) rounded to the default float dtype, as the device will hold it, back
+    in float64: range checks look at this, so that what passes them is what is used
+    (``1e-50`` is ``0.0`` in float32, ``1 - 1e-10`` is ``1.0``).
+
+    ```python
+    >>> as_stored(np.array([1e-50, 1 - 1e-10, 0.5]))
+    array([0. , 1. , 0.5])
+
+    ```
+    """
+    return np.asarray(array, np.float64).astype(float_dtype()).astype(np.float64)
 
 
 def psd_factor(name: str, cov: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from jaxtyping import Array, Bool, Float, PRNGKeyArray
 from ..internal.reduce import pairwise_sum, squared_distance
 from ..internal.samplers import binomial, poisson
 from ..internal.special import safe_divide
-from ..internal.validation import as_finite_array, to_device
+from ..internal.validation import as_finite_array, as_stored, to_device
 from ._base import AbstractMeanFamily, Params, uniform_mean_prior
 from ._moments import MomentStatistics
 from ._registry import register_family
@@ -47,16 +47,19 @@ def _mean_statistics(total: Float[Array, " dim"], count) -> MomentStatistics:
 
 
 def _validated(name: str, values, dim: int, invalid, requirement: str) -> Array:
-    """``values`` as a finite ``[dim]`` device array, with no entry where ``invalid`` holds.
+    """``values`` as a finite ``[dim]`` device array, with no entry where ``invalid`` holds
+    for the values as the device stores them (so ``1e-50`` is a rate of 0 in float32).
 
     Raises `ValueError` ``"{name} must be {requirement}; got {value} at index {j}"`` at the
     first invalid entry.
     """
     values = as_finite_array(name, values, (dim,))
-    bad = invalid(values)
+    stored = as_stored(values)
+    bad = invalid(stored)
     if np.any(bad):
         j = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name} must be {requirement}; got {values[j]} at index {j}")
+        rounded = "" if stored[j] == values[j] else f" ({stored[j]} in {to_device(stored[j:j + 1]).dtype})"
+        raise ValueError(f"{name} must be {requirement}; got {values[j]} at index {j}{rounded}")
     return to_device(values)
 
 

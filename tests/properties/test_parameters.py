@@ -3,9 +3,9 @@ returns (float32 device arrays, the default precision) are inside the documented
 
 ``params`` validates in float64 and then converts to float32: a value inside the range in
 float64 can leave it in float32 (``1e-50`` becomes 0, ``1 - 1e-10`` becomes 1, ``1e39``
-becomes ``inf``). The families marked ``xfail`` below accept such values today (a bug,
-reported with issue 23's property suite; ``strict``: the marker goes when it is fixed).
-Nothing here compiles.
+becomes ``inf``). This property found that every family but the two probability-vector ones
+accepted such values; the range checks now look at the values as stored
+(:func:`jcollapse.internal.validation.as_stored`). Nothing here compiles.
 """
 
 import numpy as np
@@ -72,21 +72,7 @@ CASES = {
                     lambda p: _finite(p.transition, p.initial) and _sums_to_one(p.initial)
                     and all(_sums_to_one(row) for row in np.asarray(p.transition))),
 }
-#: Families whose ``params`` accept values that float32 takes out of the range (the bug).
-FLOAT32_BUG = {
-    "Bernoulli": "probs=1e-50 is stored as 0.0 and 1 - 1e-10 as 1.0 (absorbing states the truth excludes)",
-    "Poisson": "rate=1e-50 is stored as 0.0 (absorbing) and 1e39 as inf",
-    "Gaussian": "mean=1e39 is stored as inf; cov=1e39 as inf",
-    "GaussianMean": "mean=1e39 is stored as inf; cov=1e39 as inf",
-    "LinearRegression": "weights=1e39 are stored as inf; cov=1e39 as inf",
-}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(name in FLOAT32_BUG, reason=f"bug: {FLOAT32_BUG.get(name)}",
-                                               strict=True))
-    for name in sorted(CASES)
-])
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_accepted_parameters_are_in_range_as_float32(name):
     """Property: whatever ``model.params(**fields)`` accepts (fields drawn over the whole
     documented range in float64: tiny and huge magnitudes, probabilities next to 0 and 1)
