@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 
 import jax
 import jax.numpy as jnp
@@ -81,3 +82,10 @@ def assert_runs_equal(a_metrics, a_status, b_metrics, b_status):
             f"{name}: {np.sum(a != b)} entries differ, max |diff| {np.nanmax(np.abs(a - b))}"
         )
     np.testing.assert_array_equal(a_status, b_status)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a jax.distributed coordinator)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

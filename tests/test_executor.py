@@ -3,7 +3,6 @@ settings, errors, and bitwise invariance of every entry point built on it (simul
 rounds, filter chains) to the chunk size, the device count and the process count."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import seeds_job
-from helpers import traced
+from helpers import free_port, traced
 
 import jcollapse as jc
 from jcollapse.internal.reduce import pairwise_sum
@@ -138,15 +137,9 @@ def test_four_devices_give_the_single_device_result(reference, tmp_path):
     _assert_bitwise_equal(tmp_path / "out.npz", reference)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.subprocess
 def test_two_processes_give_the_single_process_result(reference, tmp_path):
-    port = _free_port()
+    port = free_port()
     jobs = [_job(tmp_path / "out.npz", "--process", p, "--processes", 2, "--port", port) for p in (0, 1)]
     outputs = [job.communicate(timeout=300) for job in jobs]
     assert [job.returncode for job in jobs] == [0, 0], [err for _, err in outputs]

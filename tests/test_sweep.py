@@ -3,7 +3,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from jcollapse.sweeps import BINS, MetricState, bin_index, checkpoints, summaris
 
 sys.path.insert(0, str(Path(__file__).parent))
 import sweep_job
-from helpers import traced
+from helpers import free_port, traced
 
 JOB = Path(__file__).parent / "sweep_job.py"
 MODEL = jc.models.GaussianMean(dim=1)
@@ -283,15 +282,9 @@ def test_four_devices_give_the_single_device_result(reference, tmp_path):
     xr.testing.assert_identical(xr.load_dataset(tmp_path / "sweep.nc"), reference)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.subprocess
 def test_two_processes_give_the_single_process_result(reference, tmp_path):
-    port = _free_port()
+    port = free_port()
     jobs = [_python(tmp_path, "--process", p, "--processes", 2, "--port", port) for p in (0, 1)]
     errors = [job.communicate(timeout=300)[1] for job in jobs]
     assert [job.returncode for job in jobs] == [0, 0], errors
