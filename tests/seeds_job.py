@@ -1,6 +1,7 @@
-"""The seed-parallel entry points at fixed keys: jc.simulate, jc.pac.simulate and the filter
-chains (with and without a filter). Run by tests/test_executor.py in the test process and in
-subprocesses (on 4 CPU devices, as 2 jax.distributed processes).
+"""Seed-parallel entry points at fixed keys: jc.pac.simulate (both learners) and the filter
+chains (with and without a filter; jc.simulate's per-seed function runs on several devices and
+processes in tests/test_sweep.py). Run by tests/test_executor.py in the test process and in
+subprocesses (as 2 jax.distributed processes of 2 CPU devices each).
 
 Usage: python seeds_job.py OUT.npz [--cpu-devices D] [--process P --processes N --port PORT]
 """
@@ -18,11 +19,7 @@ SEEDS, CHUNK_SIZE = 40, 8
 def results() -> dict[str, np.ndarray]:
     """Every entry point's output in 5 chunks of 8 seeds."""
     key = jax.random.key(3)
-    model = jc.models.Gaussian(dim=2)
-    truth = model.params(mean=[0.0, 1.0], cov=[[2.0, 0.6], [0.6, 0.5]])
-    loop = jc.Loop(model, generations=6, real_fraction=0.3, sample_size=12, pool="accumulate")
-    run = jc.simulate(loop, truth, key=key, seeds=SEEDS, chunk_size=CHUNK_SIZE)
-    out = {f"simulate/{name}": values for name, values in run.metrics.items()} | {"simulate/status": run.status}
+    out = {}
     concept = jc.pac.Interval()
     for learner in jc.pac.LEARNERS:
         pac = jc.pac.simulate(concept, concept.params(left=0.2, right=0.6), contamination=0.6, sample_size=7,

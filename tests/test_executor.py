@@ -1,6 +1,7 @@
 """jc.run_seeds, the one seed-parallel executor: a user's per-seed function, keys, chunks,
-settings, errors, and bitwise invariance of every entry point built on it (simulate, PAC
-rounds, filter chains) to the chunk size, the device count and the process count."""
+settings, errors, and bitwise invariance of the entry points built on it (PAC rounds, filter
+chains; jc.simulate's in test_sweep.py and test_invariance.py) to the chunk size, the device
+count and the process count."""
 
 import os
 import subprocess
@@ -129,19 +130,13 @@ def test_chunk_size_does_not_change_any_entry_point(reference, monkeypatch):
 
 
 @pytest.mark.subprocess
-def test_four_devices_give_the_single_device_result(reference, tmp_path):
-    job = _job(tmp_path / "out.npz", "--cpu-devices", 4)
-    out, err = job.communicate(timeout=300)
-    assert job.returncode == 0, err
-    assert out.splitlines()[-1] == "devices 4 processes 1"
-    _assert_bitwise_equal(tmp_path / "out.npz", reference)
-
-
-@pytest.mark.subprocess
-def test_two_processes_give_the_single_process_result(reference, tmp_path):
+def test_two_processes_of_two_devices_give_the_single_device_result(reference, tmp_path):
+    """Lanes split over 2 devices and chunks over 2 processes (chunks 0, 2, 4 and 1, 3)
+    gather into the single-device result, bit for bit."""
     port = free_port()
-    jobs = [_job(tmp_path / "out.npz", "--process", p, "--processes", 2, "--port", port) for p in (0, 1)]
+    jobs = [_job(tmp_path / "out.npz", "--cpu-devices", 2, "--process", p, "--processes", 2, "--port", port)
+            for p in (0, 1)]
     outputs = [job.communicate(timeout=300) for job in jobs]
     assert [job.returncode for job in jobs] == [0, 0], [err for _, err in outputs]
-    assert outputs[0][0].splitlines()[-1] == "devices 1 processes 2"
+    assert outputs[0][0].splitlines()[-1] == "devices 2 processes 2"
     _assert_bitwise_equal(tmp_path / "out.npz", reference)
