@@ -120,15 +120,6 @@ def _assert_bitwise_equal(found: Path, reference: dict):
             assert np.array_equal(loaded[name].view(np.uint8), values.view(np.uint8)), name
 
 
-@pytest.mark.slow
-def test_chunk_size_does_not_change_any_entry_point(reference, monkeypatch):
-    monkeypatch.setattr(seeds_job, "CHUNK_SIZE", 32)  # 2 chunks instead of 5
-    with jax.default_device(jax.devices("cpu")[0]):
-        found = seeds_job.results()
-    for name, values in reference.items():
-        assert np.array_equal(found[name].view(np.uint8), values.view(np.uint8)), name
-
-
 @pytest.mark.subprocess
 def test_two_processes_of_two_devices_give_the_single_device_result(reference, tmp_path):
     """Lanes split over 2 devices and chunks over 2 processes (chunks 0, 2, 4 and 1, 3)
