@@ -68,7 +68,7 @@ def unit_gaussian():
 
 
 def _simulate(loop, truth, seeds):
-    return lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
+    return lambda: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds, progress=False).metrics)
 
 
 def gaussian_workload(name: str, seeds: int, generations: int, n: int, repeats: int, baselines: bool = True) -> dict:

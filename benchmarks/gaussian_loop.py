@@ -83,7 +83,8 @@ def measure(seeds: int, generations: int, n: int, repeats: int, baselines: bool 
     runs = {}
     for path in ("auto", "raw", "exact"):
         loop = jc.Loop(model, generations=generations, sample_size=n, path=path)
-        run = lambda loop=loop: jax.device_get(jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds).metrics)
+        run = lambda loop=loop: jax.device_get(
+            jc.simulate(loop, truth, key=jax.random.key(0), seeds=seeds, progress=False).metrics)
         runs[f"jcollapse {path}" + (f" ({loop.path})" if path == "auto" else "")] = run
     # In turn, and three times the rounds (they take tens of milliseconds): single rounds of
     # W1's exact path spread over 18-27 ms on the 2-core VM, and the best of three rounds of
