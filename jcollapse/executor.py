@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional
 import equinox as eqx
 import jax
 import numpy as np
+from tqdm import tqdm
 
 from .internal import devices
 from .internal.keys import as_key
@@ -150,8 +151,6 @@ def progress_bar(total: int, *, desc: str, enabled: Optional[bool] = None):
 
     ```
     """
-    from tqdm import tqdm  # noqa: PLC0415  (tqdm imports slowly; only runs that stream need it)
-
     return tqdm(total=total, unit="seed", unit_scale=True, desc=desc, file=sys.stderr, dynamic_ncols=True,
                 disable=enabled is False or jax.process_index() != 0, delay=0.0 if enabled else PROGRESS_DELAY)
 
