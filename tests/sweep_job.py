@@ -1,5 +1,5 @@
 """One small sweep, run by tests/test_sweep.py in the test process and in subprocesses
-(killed and resumed, on 4 forced CPU devices, as 2 jax.distributed processes).
+(killed and resumed; as 2 jax.distributed processes of 2 CPU devices each).
 
 Usage: python sweep_job.py OUT [--slow] [--cpu-devices D] [--process P --processes N --port PORT]
 """
@@ -35,9 +35,10 @@ def main():
     args = parser.parse_args()
     if args.cpu_devices:
         jc.use_cpu_cores(args.cpu_devices)
-        print(f"devices {jax.local_device_count()}", flush=True)
     if args.processes:
         jax.distributed.initialize(f"127.0.0.1:{args.port}", num_processes=args.processes, process_id=args.process)
+    if args.cpu_devices:
+        print(f"devices {jax.local_device_count()}", flush=True)  # starts the backend: after initialize
     if args.slow:
         save = checkpoints.save_checkpoint
 
