@@ -17,7 +17,7 @@ from .internal.devices import default_to_cpu_cores
 
 default_to_cpu_cores()
 
-from . import filters, models, pac, plot, probes, schedules, sweeps, theory
+from . import distances, filters, models, pac, plot, probes, schedules, sweeps, theory, truths
 from .executor import run_seeds
 from .internal.devices import use_cpu_cores
 from .internal.version import VERSION as __version__
@@ -29,6 +29,7 @@ from .sweeps import sweep
 __all__ = [
     "Loop",
     "Run",
+    "distances",
     "STATUS_DEGENERATE",
     "STATUS_NONFINITE",
     "filters",
@@ -42,6 +43,7 @@ __all__ = [
     "sweep",
     "sweeps",
     "theory",
+    "truths",
     "use_cpu_cores",
     "__version__",
 ]

@@ -36,7 +36,8 @@ class Plan:
     - `slots`: the number of sample slots per generation on the raw path (``max n_t``);
       0 on the exact path, which has no slots, so that it does not recompile per ``n``.
     - `draw_real`, `draw_synthetic`: whether any generation ``t >= 1`` has real, resp.
-      synthetic, samples; a source that is never drawn is skipped.
+      synthetic, samples; a source that is never drawn is skipped. (``draw_real`` is always
+      true for a family fitted to a :mod:`jcollapse.truths` law: its generation 0 is real.)
 
     ```python
     >>> import jcollapse as jc
@@ -170,7 +171,8 @@ class Loop(eqx.Module):
             mixing=self.mixing,
             path=self.path,
             slots=int(self.sample_size.max()) if self.path == "raw" else 0,
-            draw_real=bool(np.any(later > 0)),
+            # A family fitted to a jc.truths law draws generation 0 from it, never from a "previous model".
+            draw_real=bool(np.any(later > 0)) or not self.model.truth_is_params,
             draw_synthetic=bool(np.any(later < 1)),
         )
 

@@ -12,7 +12,9 @@ A batch is the model's statistics (exact path) or a :class:`RawBatch` of samples
 
 - ``"replace"``: fit on generation ``t``'s own data only.
 - ``"accumulate"``: fit on all data of generations ``0..t``, generation ``s`` weighted by
-  ``pool_weights[s]`` (default 1: plain pooling).
+  ``pool_weights[s]`` (default 1: plain pooling). A running merge of statistics, or, for a
+  family whose statistics are its sample (:class:`jcollapse.models.SampleStatistics`: the
+  learned generators), a buffer of every weighted sample.
 - ``"accumulate-subsample"``: keep all samples of generations ``0..t`` and fit on a
   uniformly random subset of ``n_t`` of them, drawn afresh each generation (Gerstgrasser
   et al.'s "accumulate-subsample"). Needs the raw path: a subset of a sample is not a
@@ -27,7 +29,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .models import AbstractModel, AbstractStatistics
+from .models import AbstractModel, AbstractSampleModel, AbstractStatistics
 
 
 class RawBatch(NamedTuple):
@@ -82,15 +84,19 @@ def replace(model: AbstractModel) -> Pool:
     return Pool(init=lambda batch: (), update=update)
 
 
-def accumulate(model: AbstractModel) -> Pool:
-    """Fit on the weighted union of all generations so far (a running merge of statistics).
+def accumulate(model: AbstractModel, generations: int) -> Pool:
+    """Fit on the weighted union of all generations so far: a running merge of statistics, or
+    for a family that keeps its samples (:class:`jcollapse.models.AbstractSampleModel`) a
+    buffer of ``(generations + 1) * slots`` samples weighted by their generation's weight.
 
     ```python
     >>> from jcollapse.models import GaussianMean
-    >>> pool = accumulate(GaussianMean(dim=1))
+    >>> pool = accumulate(GaussianMean(dim=1), generations=3)
 
     ```
     """
+    if isinstance(model, AbstractSampleModel):
+        return _accumulate_samples(model, generations)
 
     def init(batch):
         template = jax.eval_shape(lambda b: _as_statistics(model, b), batch)
@@ -103,10 +109,34 @@ def accumulate(model: AbstractModel) -> Pool:
     return Pool(init=init, update=update)
 
 
+def _empty_buffer(batch: RawBatch, generations: int) -> tuple[Any, Array, Array]:
+    """Room for every generation's slots: ``(samples, weights, write offset)``, all zero."""
+    capacity = (generations + 1) * batch.weights.shape[0]
+    buffer = jax.tree.map(lambda x: jnp.zeros((capacity, *x.shape[1:]), x.dtype), batch.data)
+    return buffer, jnp.zeros(capacity, batch.weights.dtype), jnp.zeros((), jnp.int32)
+
+
+def _append(state, batch: RawBatch, weights: Array):
+    """Generation ``t``'s slots written at ``t * slots``, with the given per-slot weights."""
+    buffer, stored, offset = state
+    write = lambda whole, part: jax.lax.dynamic_update_slice_in_dim(whole, part, offset, 0)
+    return jax.tree.map(write, buffer, batch.data), write(stored, weights), offset + batch.weights.shape[0]
+
+
+def _accumulate_samples(model: AbstractSampleModel, generations: int) -> Pool:
+    """``"accumulate"`` for a family whose statistics are its weighted sample."""
+
+    def update(state, batch: RawBatch, weight, size, key):
+        state = _append(state, batch, weight * batch.weights)
+        return state, model.statistics(state[0], state[1])
+
+    return Pool(init=lambda batch: _empty_buffer(batch, generations), update=update)
+
+
 def accumulate_subsample(model: AbstractModel, generations: int) -> Pool:
     """Keep every sample and fit on a fresh uniform subset of ``size`` of them.
 
-    The state is a buffer of ``(generations + 1) * slots`` samples, a validity mask and a
+    The state is a buffer of ``(generations + 1) * slots`` samples, their 0/1 weights and a
     write offset; generation ``t`` writes its slots at ``t * slots``.
 
     ```python
@@ -116,17 +146,10 @@ def accumulate_subsample(model: AbstractModel, generations: int) -> Pool:
     ```
     """
 
-    def init(batch: RawBatch):
-        slots = batch.weights.shape[0]
-        capacity = (generations + 1) * slots
-        buffer = jax.tree.map(lambda x: jnp.zeros((capacity, *x.shape[1:]), x.dtype), batch.data)
-        return buffer, jnp.zeros(capacity, bool), jnp.zeros((), jnp.int32)
-
     def update(state, batch: RawBatch, weight, size, key):
-        buffer, valid, offset = state
-        write = lambda whole, part: jax.lax.dynamic_update_slice_in_dim(whole, part, offset, 0)
-        buffer = jax.tree.map(write, buffer, batch.data)
-        valid = write(valid, batch.weights > 0)
+        state = _append(state, batch, batch.weights)
+        buffer, stored, _ = state
+        valid = stored > 0
         priority = jnp.where(valid, jax.random.uniform(key, valid.shape), jnp.inf)
         # The `size` valid samples of lowest priority, gathered into `slots` rows: the
         # statistics are summed over an array whose shape does not depend on G (a sum over
@@ -136,9 +159,9 @@ def accumulate_subsample(model: AbstractModel, generations: int) -> Pool:
         chosen = jax.tree.map(lambda whole: whole[order], buffer)
         weights = (jnp.arange(slots) < size).astype(batch.weights.dtype)
         stats = model.statistics(chosen, weights)
-        return (buffer, valid, offset + slots), stats
+        return state, stats
 
-    return Pool(init=init, update=update)
+    return Pool(init=lambda batch: _empty_buffer(batch, generations), update=update)
 
 
 POOL_NAMES = ("replace", "accumulate", "accumulate-subsample")
@@ -156,5 +179,5 @@ def make_pool(name: str, model: AbstractModel, generations: int) -> Pool:
     if name == "replace":
         return replace(model)
     if name == "accumulate":
-        return accumulate(model)
+        return accumulate(model, generations)
     return accumulate_subsample(model, generations)

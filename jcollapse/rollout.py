@@ -7,7 +7,15 @@ data, pool) of generation ``t`` of seed ``i`` uses the key
 seeds or generations run, nor on how the seeds are chunked.
 
 Generation 0 draws from the "previous model" initialised to the truth, so it is fitted on
-real data whatever the mixing rule says.
+real data whatever the mixing rule says. (A family fitted to a :mod:`jcollapse.truths` law
+starts from its own placeholder instead, and its generation 0 draws real data.)
+
+Learned families also use four streams outside the generations' (see
+:class:`jcollapse.models.AbstractModel`'s hooks): a fit's randomness
+``fold_in(fold_in(seed_key, FIT_STREAM), t)``, a measurement's
+``fold_in(fold_in(seed_key, EVALUATION_STREAM), t)``, the seed's reference (a test set
+drawn once) ``fold_in(seed_key, REFERENCE_STREAM)``, and generation 0's placeholder
+``fold_in(seed_key, INITIAL_STREAM)``. A family that does not use them draws nothing from them.
 """
 
 from __future__ import annotations
@@ -112,12 +120,12 @@ def _draw_raw(plan: Plan, truth, prev, keys, inputs: GenerationInputs) -> RawBat
     model = plan.model
     key_mix, key_real, key_synthetic = keys
     if not plan.draw_synthetic:
-        data = model.sample(key_real, truth, plan.slots)
+        data = model.sample_truth(key_real, truth, plan.slots)
     elif not plan.draw_real:
         data = model.sample(key_synthetic, prev, plan.slots)
     else:
         is_real = MIXINGS[plan.mixing].real_mask(key_mix, inputs, plan.slots)
-        real = model.sample(key_real, truth, plan.slots)
+        real = model.sample_truth(key_real, truth, plan.slots)
         synthetic = model.sample(key_synthetic, prev, plan.slots)
         pick = lambda r, s: jnp.where(is_real.reshape(-1, *([1] * (r.ndim - 1))), r, s)
         data = jax.tree.map(pick, real, synthetic)
@@ -131,23 +139,28 @@ def _template_batch(plan: Plan, truth):
     if plan.path == "exact":
         count = jnp.zeros((), jnp.int32)
         return jax.eval_shape(plan.model.sample_statistics, key, truth, count)
-    data = jax.eval_shape(lambda k, p: plan.model.sample(k, p, plan.slots), key, truth)
+    data = jax.eval_shape(lambda k, p: plan.model.sample_truth(k, p, plan.slots), key, truth)
     return RawBatch(data, jax.ShapeDtypeStruct((plan.slots,), jnp.zeros(()).dtype))
 
 
-def initial_carry(plan: Plan, truth) -> tuple[Any, Any]:
-    """The scan's initial carry: the truth as "previous model" and an empty pool.
+def initial_carry(plan: Plan, truth, seed_key: PRNGKeyArray) -> tuple[Any, Any]:
+    """The scan's initial carry: the model's :meth:`~jcollapse.models.AbstractModel.initial_params`
+    as "previous model" (the truth, by default) and an empty pool.
 
     ```python
-    >>> import jcollapse as jc
+    >>> import jax, jcollapse as jc
     >>> model = jc.models.GaussianMean(dim=1)
     >>> loop = jc.Loop(model, generations=2)
-    >>> prev, pool = initial_carry(loop.plan(), model.params(mean=0.0, cov=[[1.0]]))
+    >>> prev, pool = initial_carry(loop.plan(), model.params(mean=0.0, cov=[[1.0]]), jax.random.key(0))
 
     ```
     """
     pool = make_pool(plan.pool, plan.model, plan.generations)
-    return truth, pool.init(_template_batch(plan, truth))
+    template = _template_batch(plan, truth)
+    state = pool.init(template)
+    one = jnp.ones((), template.weights.dtype if isinstance(template, RawBatch) else jnp.zeros(()).dtype)
+    stats = jax.eval_shape(lambda s, b, k: pool.update(s, b, one, plan.slots, k)[1], state, template, seed_key)
+    return plan.model.initial_params(jax.random.fold_in(seed_key, INITIAL_STREAM), truth, stats), state
 
 
 def _all_finite(tree) -> Array:
@@ -160,7 +173,7 @@ def _any_nan(tree) -> Array:
     return jnp.any(jnp.stack([jnp.any(jnp.isnan(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
-def measure(plan: Plan, params, truth):
+def measure(plan: Plan, params, truth, key: PRNGKeyArray, reference=None):
     """The metrics and status bits of one fitted generation.
 
     **Arguments:**
@@ -168,6 +181,8 @@ def measure(plan: Plan, params, truth):
     - `plan`: the loop's static part.
     - `params`: fitted parameters.
     - `truth`: the true parameters.
+    - `key`, `reference`: the measurement's key and the seed's reference (a test set), for
+      families measured through samples (:meth:`jcollapse.models.AbstractModel.evaluate`).
 
     **Returns:**
 
@@ -178,13 +193,13 @@ def measure(plan: Plan, params, truth):
     >>> import jcollapse as jc
     >>> model = jc.models.GaussianMean(dim=1)
     >>> truth = model.params(mean=0.0, cov=[[1.0]])
-    >>> metrics, status = measure(jc.Loop(model, generations=1).plan(), truth, truth)
+    >>> metrics, status = measure(jc.Loop(model, generations=1).plan(), truth, truth, jax.random.key(0))
     >>> float(metrics["mean_sq_error"]), int(status)
     (0.0, 0)
 
     ```
     """
-    metrics = plan.model.metrics(params, truth)
+    metrics = plan.model.evaluate(key, params, truth, reference)
     healthy = _all_finite(params) & ~_any_nan(metrics)
     nonfinite = jnp.where(healthy, 0, STATUS_NONFINITE)
     degenerate = jnp.where(plan.model.is_degenerate(params), STATUS_DEGENERATE, 0)
@@ -212,7 +227,8 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     >>> loop = jc.Loop(model, generations=1)
     >>> plan, truth = loop.plan(), model.params(mean=0.0, cov=[[1.0]])
     >>> xs = jax.tree.map(lambda x: x[0], loop_inputs(loop, plan))
-    >>> params, pool = generation_step(plan, truth, jax.random.key(0), initial_carry(plan, truth), xs)
+    >>> carry = initial_carry(plan, truth, jax.random.key(0))
+    >>> params, pool = generation_step(plan, truth, jax.random.key(0), carry, xs)
     >>> params.mean.shape
     (1,)
 
@@ -229,12 +245,19 @@ def generation_step(plan: Plan, truth, seed_key: PRNGKeyArray, carry, inputs: Ge
     batch = draw(plan, truth, prev, (key_mix, key_real, key_synthetic), inputs)
     pool = make_pool(plan.pool, plan.model, plan.generations)
     pool_state, stats = pool.update(pool_state, batch, inputs.pool_weight, inputs.sample_size, key_pool)
-    return plan.model.fit(stats, truth), pool_state
+    fit_key = jax.random.fold_in(jax.random.fold_in(seed_key, FIT_STREAM), inputs.t)
+    return plan.model.fit_generation(fit_key, stats, prev, truth), pool_state
 
 
-#: ``fold_in`` data of the probes' random stream, apart from the generations' keys.
+#: ``fold_in`` data of the streams apart from the generations' keys: the probes', and the
+#: learned families' fits, measurements, reference and initial placeholder (module docstring).
 PROBE_STREAM = 0x70726F62
-assert STREAMS * (MAX_GENERATIONS + 1) <= PROBE_STREAM, "generation keys would reach the probe stream"
+FIT_STREAM = 0x66697421
+EVALUATION_STREAM = 0x6576616C
+REFERENCE_STREAM = 0x74657374
+INITIAL_STREAM = 0x696E6974
+assert STREAMS * (MAX_GENERATIONS + 1) <= min(PROBE_STREAM, FIT_STREAM, EVALUATION_STREAM, REFERENCE_STREAM,
+                                              INITIAL_STREAM), "generation keys would reach another stream"
 
 
 def _probed(probe, probe_keys: PRNGKeyArray, t, params, truth):
@@ -284,15 +307,18 @@ def rollout(plan: Plan, truth, inputs: GenerationInputs, seed_key: PRNGKeyArray,
     ```
     """
     probe_keys = jax.random.fold_in(seed_key, PROBE_STREAM)
+    evaluation_keys = jax.random.fold_in(seed_key, EVALUATION_STREAM)
+    reference = plan.model.reference(jax.random.fold_in(seed_key, REFERENCE_STREAM), truth)
 
     def step(carry, xs):
-        previous = measure(plan, carry[0], truth)
+        # generation t - 1's fit (at t = 0 the initial carry, whose metrics are dropped)
+        previous = measure(plan, carry[0], truth, jax.random.fold_in(evaluation_keys, xs.t - 1), reference)
         carry = generation_step(plan, truth, seed_key, carry, xs)
         probed = None if probe is None else _probed(probe, probe_keys, xs.t, carry[0], truth)
         return carry, (previous, probed)
 
-    (last, _), (measured, probed) = jax.lax.scan(step, initial_carry(plan, truth), inputs)
-    final = measure(plan, last, truth)
+    (last, _), (measured, probed) = jax.lax.scan(step, initial_carry(plan, truth, seed_key), inputs)
+    final = measure(plan, last, truth, jax.random.fold_in(evaluation_keys, inputs.t[-1]), reference)
     # measured[0] is the truth's (the initial "previous model"): drop it, append the last.
     metrics, status = jax.tree.map(lambda m, f: jnp.concatenate([m[1:], f[None]]), measured, final)
     if probe is None:

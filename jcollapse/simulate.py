@@ -16,6 +16,7 @@ from .internal.keys import as_key
 from .internal.settings import join_settings, split_settings
 from .internal.validation import check_count
 from .loop import Loop, Plan
+from .models import AbstractSampleModel
 from .probes import AbstractProbe
 from .rollout import host_inputs, rollout
 
@@ -125,10 +126,15 @@ def _shapes(tree):
 def _raw_lane_bytes(plan: Plan, truth_shapes, settings_shapes) -> int:
     """:func:`lane_bytes` on the raw path, cached per plan and shapes (tracing the model's
     sampler costs as much as a small run)."""
-    draw = lambda key, truth, settings: plan.with_settings(settings).model.sample(key, truth, plan.slots)
+    draw = lambda key, truth, settings: plan.with_settings(settings).model.sample_truth(key, truth, plan.slots)
     data = jax.eval_shape(draw, jax.random.key(0), truth_shapes, settings_shapes)
     batch = sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(data))
-    buffer = batch * (plan.generations + 1) if plan.pool == "accumulate-subsample" else 0
+    # Pools that keep every sample; a family that keeps its sample also carries it in its fit.
+    keeps_all = plan.pool == "accumulate-subsample" or (plan.pool == "accumulate" and isinstance(
+        plan.model, AbstractSampleModel))
+    buffer = batch * (plan.generations + 1) if keeps_all else 0
+    if isinstance(plan.model, AbstractSampleModel):
+        buffer += buffer or batch
     dim = max(leaf.shape[-1] if leaf.ndim > 1 else 1 for leaf in jax.tree.leaves(data))
     return 8 * batch * dim + 2 * buffer
 

@@ -55,7 +55,7 @@ TIERS = {
     # many programs: most of their tests compile a loop and run thousands of seeds.
     "slow": ("test_theory_categorical.py", "test_theory_gaussian.py", "test_theory_regression.py", "test_paths.py",
              "test_invariance.py", "test_exponential.py", "test_categorical.py", "test_markov.py",
-             "test_regression.py", "test_probes.py", "test_mean_accumulate.py"),
+             "test_regression.py", "test_probes.py", "test_mean_accumulate.py", "test_kernel_density.py"),
 }
 
 

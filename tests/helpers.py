@@ -9,7 +9,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jcollapse.rollout import generation_step, initial_carry, loop_inputs, measure
+from jcollapse.rollout import (
+    EVALUATION_STREAM,
+    REFERENCE_STREAM,
+    generation_step,
+    initial_carry,
+    loop_inputs,
+    measure,
+)
 
 #: Names of the functions jax has traced in this process (jit's cache misses), in order.
 _TRACED: list = []
@@ -55,16 +62,21 @@ def python_loop(loop, truth, key, seeds: int):
     inputs = loop_inputs(loop, plan)
     plan = plan.with_settings(loop.model_settings)
     keys = seed_keys(key, seeds)
-    carry = jax.vmap(lambda k: initial_carry(plan, truth))(keys)
+    carry = jax.vmap(lambda k: initial_carry(plan, truth, k))(keys)
+    references = jax.vmap(lambda k: plan.model.reference(jax.random.fold_in(k, REFERENCE_STREAM), truth))(keys)
     step = jax.jit(
         jax.vmap(lambda tr, k, c, x: generation_step(plan, tr, k, c, x), in_axes=(None, 0, 0, None))
     )
-    observe = jax.jit(jax.vmap(lambda c, tr: measure(plan, c[0], tr), in_axes=(0, None)))
+
+    def measured(c, tr, k, reference, t):
+        return measure(plan, c[0], tr, jax.random.fold_in(jax.random.fold_in(k, EVALUATION_STREAM), t), reference)
+
+    observe = jax.jit(jax.vmap(measured, in_axes=(0, None, 0, 0, None)))
     metrics, status = [], []
     for t in range(loop.generations + 1):
         xs = jax.tree.map(lambda a, t=t: a[t], inputs)
         carry = step(truth, keys, carry, xs)
-        m, s = observe(carry, truth)
+        m, s = observe(carry, truth, keys, references, t)
         metrics.append(jax.device_get(m))
         status.append(np.asarray(s))
     names = metrics[0].keys()

@@ -27,6 +27,7 @@ EXAMPLES = {
     "Categorical": ({"num_categories": 3}, {"probs": [0.2, 0.3, 0.5]}),
     "Gaussian": ({"dim": 1}, {"mean": [0.0], "cov": [[1.0]]}),
     "GaussianMean": ({"dim": 1}, {"mean": [0.0], "cov": [[1.0]]}),
+    "KernelDensity": ({"dim": 2, "bandwidth": 0.3, "test_size": 16}, {"law": "TwoMoons", "noise": 0.1}),
     "LinearRegression": ({"dim": 2, "noise": 0.5}, {"weights": [1.0, 0.0], "cov": [[1.0, 0.0], [0.0, 1.0]]}),
     "MarkovChain": ({"num_states": 2, "sequence_length": 3},
                     {"transition": [[0.9, 0.1], [0.2, 0.8]], "initial": [0.5, 0.5]}),

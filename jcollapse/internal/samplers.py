@@ -365,3 +365,38 @@ def poisson(key: PRNGKeyArray, lam: Float[Array, "..."]) -> Float[Array, "..."]:
     rest_mean = jnp.where(big, jnp.where(over, 0, lam - x), lam)
     rest = jax.random.poisson(key_rest, rest_mean, dtype=jnp.int32).astype(dtype)
     return jnp.where(over, m - 1 - thinned, jnp.where(big, m + rest, rest))
+
+
+def weighted_indices(key: PRNGKeyArray, weights: Float[Array, " N"], n: int) -> Int[Array, " n"]:
+    """``n`` i.i.d. indices into ``weights``, index ``i`` with probability ``weights[i] / sum``.
+
+    Inversion of the cumulative weights (``jnp.cumsum``, a parallel prefix sum, so long
+    weight vectors such as an accumulated pool cost ``O(N)`` work and ``O(log N)`` depth).
+    For integer weights below ``2^24`` (the engine's 0/1 masks) every partial sum is exact, so
+    the cumulative sum is flat across a zero weight and such an index is never drawn; for
+    other weights a zero-weight index has a chance of the order of float rounding. The result
+    is clamped to the last positive weight.
+
+    **Arguments:**
+
+    - `key`: a PRNG key.
+    - `weights`: ``[N]`` non-negative weights, not all zero.
+    - `n`: the number of draws (static).
+
+    **Returns:**
+
+    int32 indices, shape ``[n]``.
+
+    ```python
+    >>> import jax, jax.numpy as jnp
+    >>> index = weighted_indices(jax.random.key(0), jnp.array([0.0, 1.0, 0.0, 1.0]), 1000)
+    >>> sorted(set(index.tolist()))
+    [1, 3]
+
+    ```
+    """
+    cdf = jnp.cumsum(weights)
+    u = jax.random.uniform(key, (n,), dtype=weights.dtype) * cdf[-1]
+    index = jnp.searchsorted(cdf, u, side="right")
+    last_positive = jnp.max(jnp.where(weights > 0, jnp.arange(weights.shape[0]), 0))
+    return jnp.minimum(index, last_positive).astype(jnp.int32)

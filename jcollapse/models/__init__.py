@@ -6,15 +6,18 @@ from ._categorical import Categorical, CategoricalParams
 from ._counts import CountStatistics
 from ._exponential import Bernoulli, BernoulliParams, Poisson, PoissonParams
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
+from ._kernel_density import KernelDensity, KernelDensityParams, bandwidth_rule_factor
 from ._markov import MarkovChain, MarkovChainParams, stationary
 from ._moments import MomentStatistics
 from ._registry import families, family, register_family, theory_modules
 from ._regression import LinearRegression, RegressionParams, RegressionStatistics, excess_risks, ridge_solutions
+from ._samples import AbstractSampleModel, SampleStatistics
 
 __all__ = [
     "AbstractModel",
     "AbstractExactModel",
     "AbstractMeanFamily",
+    "AbstractSampleModel",
     "AbstractStatistics",
     "Bernoulli",
     "BernoulliParams",
@@ -24,6 +27,8 @@ __all__ = [
     "Gaussian",
     "GaussianMean",
     "GaussianParams",
+    "KernelDensity",
+    "KernelDensityParams",
     "LinearRegression",
     "MarkovChain",
     "MarkovChainParams",
@@ -32,6 +37,8 @@ __all__ = [
     "PoissonParams",
     "RegressionParams",
     "RegressionStatistics",
+    "SampleStatistics",
+    "bandwidth_rule_factor",
     "excess_risks",
     "families",
     "family",

@@ -12,6 +12,11 @@ engine meets a model only through these signatures:
 - ``metrics(params, truth) -> dict``: scalar errors against the truth;
 - ``is_degenerate(params) -> bool``: the fit cannot be sampled from or is meaningless.
 
+Families whose truth is not one of their own parameter sets (learned generators fitted to a
+:mod:`jcollapse.truths` law) override the hooks that default to the closed-form case:
+``sample_truth``, ``initial_params``, ``fit_generation``, ``reference`` and ``evaluate``
+(see :class:`AbstractModel`); ``truth_is_params = False`` tells the loop so.
+
 Models whose estimator depends on the data only through sufficient statistics subclass
 :class:`AbstractExactModel` and add ``sample_statistics(key, params, count)``, which draws
 the statistics of ``count`` samples directly and exactly in distribution.
@@ -47,9 +52,21 @@ class AbstractStatistics(eqx.Module):
 
 
 class AbstractModel(eqx.Module):
-    """A model family: static structure plus the pure functions of the contract."""
+    """A model family: static structure plus the pure functions of the contract.
+
+    The engine calls the abstract functions below through five hooks whose defaults suit a
+    family whose truth is one of its own parameter sets: real data is ``sample(key, truth,
+    n)``, generation 0's "previous model" is the truth, a generation's fit is ``fit(stats,
+    truth)`` and its metrics are ``metrics(params, truth)``. A family fitted to another law
+    (a :mod:`jcollapse.truths` distribution), whose fit is random or starts from the
+    previous generation's, overrides them.
+    """
 
     metric_names: ClassVar[tuple[str, ...]]
+    #: Whether the truth is a parameter pytree of this family (the default hooks). False for
+    #: families fitted to a :mod:`jcollapse.truths` law: their generation 0 is always drawn
+    #: from the truth, which never serves as a "previous model".
+    truth_is_params: ClassVar[bool] = True
 
     @abc.abstractmethod
     def params(self, **fields) -> Params:
@@ -83,6 +100,33 @@ class AbstractModel(eqx.Module):
     @abc.abstractmethod
     def is_degenerate(self, params: Params) -> Bool[Array, ""]:
         """True where a fit cannot be sampled from (e.g. a singular covariance)."""
+
+    # The engine's hooks (see the class docstring); each default keeps the closed-form case.
+
+    def sample_truth(self, key: PRNGKeyArray, truth: Any, n: int) -> Data:
+        """``n`` real samples from the truth; by default the truth is this family's parameters."""
+        return self.sample(key, truth, n)
+
+    def initial_params(self, key: PRNGKeyArray, truth: Any, stats: Any) -> Params:
+        """Generation 0's "previous model" (the scan's initial carry). By default the truth,
+        so that generation 0 drawn from it is real data. `stats` holds the shapes
+        (``jax.ShapeDtypeStruct``) of the statistics every generation's fit will see."""
+        return truth
+
+    def fit_generation(self, key: PRNGKeyArray, stats: AbstractStatistics, previous: Params, truth: Any) -> Params:
+        """One generation's fit. By default :meth:`fit`; learned families use `key` (a random
+        initialisation, minibatches) and `previous` (a warm start)."""
+        return self.fit(stats, truth)
+
+    def reference(self, key: PRNGKeyArray, truth: Any) -> Any:
+        """What every generation of a seed is measured against (e.g. a held-out test set
+        drawn from the truth once per seed); ``None`` by default."""
+        return None
+
+    def evaluate(self, key: PRNGKeyArray, params: Params, truth: Any, reference: Any) -> dict[str, Array]:
+        """A generation's metrics. By default :meth:`metrics`; families measured through
+        samples of the fit use `key` and `reference`."""
+        return self.metrics(params, truth)
 
 
 class AbstractExactModel(AbstractModel):

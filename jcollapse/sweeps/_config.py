@@ -11,9 +11,9 @@ The schema (every table but ``[grid]`` is required; unknown keys are errors)::
     family = "Gaussian"
     dim = 1
 
-    [truth]                      # the arguments of model.params(...)
-    mean = [0.0]
-    cov = [[1.0]]
+    [truth]                      # the arguments of model.params(...), or, for a family fitted to a
+    mean = [0.0]                 # jc.truths law (KernelDensity), its name and arguments:
+    cov = [[1.0]]                # law = "TwoMoons" and noise = 0.1 (see jc.truths.law)
 
     [loop]                       # jc.Loop's arguments, model excepted
     generations = 500
@@ -38,7 +38,7 @@ from typing import Any, Optional, Union
 
 import jax
 
-from .. import models, schedules
+from .. import models, schedules, truths
 from ..loop import Loop
 
 _TOP = {"seeds", "key", "chunk_size", "quantiles", "model", "truth", "loop", "grid"}
@@ -146,11 +146,19 @@ def parse_config(data: dict) -> SweepConfig:
     except (TypeError, ValueError) as error:
         fields = [f.name for f in dataclasses.fields(family_class) if f.init]
         raise ValueError(f"[model] {family} takes {', '.join(fields)}; got {sorted(settings)} ({error})") from None
-    try:
-        truth = model.params(**data["truth"])
-    except (TypeError, ValueError) as error:
-        allowed = ", ".join(p for p in inspect.signature(model.params).parameters)
-        raise ValueError(f"[truth] must hold the arguments of {family}.params ({allowed}): {error}") from None
+    if not model.truth_is_params:
+        arguments = dict(data["truth"])
+        try:
+            truth = truths.law(arguments.pop("law", None), **arguments)
+        except ValueError as error:
+            raise ValueError(f"[truth] of {family} names a jc.truths law (law = ...) and its arguments: "
+                             f"{error}") from None
+    else:
+        try:
+            truth = model.params(**data["truth"])
+        except (TypeError, ValueError) as error:
+            allowed = ", ".join(p for p in inspect.signature(model.params).parameters)
+            raise ValueError(f"[truth] must hold the arguments of {family}.params ({allowed}): {error}") from None
 
     loop_data = data["loop"]
     unknown = sorted(set(loop_data) - set(_LOOP_KEYS))

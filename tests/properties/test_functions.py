@@ -20,6 +20,7 @@ import jcollapse as jc
 from . import programs
 from .programs import DRAWS
 from .strategies import DIM, FAMILIES, NO_SHRINK, K, L, N, S, seeds, weights
+from .test_sample_families import SAMPLE_FAMILIES
 
 #: Examples per family: the jitted variant compiles once and then runs an example in
 #: milliseconds; the un-jitted one runs XLA's loops (the samplers' while loops, scans)
@@ -157,9 +158,11 @@ def check_metrics(name: str, model, values, params, truth) -> None:
 
 def test_every_family_of_the_library_is_covered():
     """Every family the library registers has its strategies here (a new family must add
-    them to :data:`.strategies.FAMILIES` to join the properties)."""
+    them to :data:`.strategies.FAMILIES` to join the properties; a family fitted to its whole
+    sample, to :data:`.test_sample_families.SAMPLE_FAMILIES`)."""
     library = {name for name, cls in jc.models.families().items() if cls.__module__.startswith("jcollapse.")}
-    assert library == set(FAMILIES)
+    assert library == set(FAMILIES) | set(SAMPLE_FAMILIES)
+    assert not set(FAMILIES) & set(SAMPLE_FAMILIES)
 
 
 class PureFunctionsTest(chex.TestCase):

@@ -1,0 +1,132 @@
+"""Families that keep their training sample: the learned generators.
+
+A kernel density estimate, a Gaussian mixture fitted by EM or a diffusion model is fitted to
+the whole weighted sample, not to a fixed-size summary of it, and to data from a
+:mod:`jcollapse.truths` law it cannot represent exactly. :class:`AbstractSampleModel` gives
+such a family the engine's hooks (:class:`jcollapse.models.AbstractModel`): its statistics are
+the weighted sample itself (:class:`SampleStatistics`), real data is drawn from the truth law,
+generation 0's "previous model" is a placeholder of the fit's shapes, and every generation of
+a seed is measured against one held-out test set drawn from the truth once per seed.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from ..internal.reduce import pairwise_sum
+from ..internal.special import safe_divide
+from ._base import AbstractModel, AbstractStatistics
+
+
+class SampleStatistics(AbstractStatistics):
+    """A weighted sample: the statistics of a family fitted to all its data.
+
+    **Fields:**
+
+    - `data`: ``[n, dim]`` points.
+    - `weights`: ``[n]`` non-negative weights (zero drops a point; the engine's are its 0/1
+      slot masks, times a generation's pool weight).
+
+    Merging concatenates, so two samples' union is the same weighted sample in any order (as
+    arrays the order differs; every fit here is invariant to it).
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> s = SampleStatistics(jnp.array([[1.0], [3.0]]), jnp.array([1.0, 0.0]))
+    >>> float(s.count), s.merge(s).data.shape
+    (1.0, (4, 1))
+
+    ```
+    """
+
+    data: Float[Array, "n dim"]
+    weights: Float[Array, " n"]
+
+    def merge(self, other: "SampleStatistics") -> "SampleStatistics":
+        """The union of the two samples (concatenated)."""
+        return SampleStatistics(jnp.concatenate([self.data, other.data]),
+                                jnp.concatenate([self.weights, other.weights]))
+
+    def reweight(self, weight: Float[Array, ""]) -> "SampleStatistics":
+        """Every point's weight multiplied by ``weight``."""
+        return SampleStatistics(self.data, weight * self.weights)
+
+    @property
+    def count(self) -> Float[Array, ""]:
+        """The total weight (the sample size for 0/1 weights)."""
+        return pairwise_sum(self.weights)
+
+    def mean(self) -> Float[Array, " dim"]:
+        """The weighted mean (zero for an empty sample).
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> SampleStatistics(jnp.array([[1.0], [3.0]]), jnp.ones(2)).mean()
+        Array([2.], dtype=float32)
+
+        ```
+        """
+        return safe_divide(pairwise_sum(self.weights[:, None] * self.data), self.count)
+
+    def variance(self) -> Float[Array, ""]:
+        """The weighted variance about the weighted mean, normalised by the total weight
+        (``1/n`` for unit weights), averaged over coordinates.
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> float(SampleStatistics(jnp.array([[1.0, 0.0], [3.0, 0.0]]), jnp.ones(2)).variance())
+        0.5
+
+        ```
+        """
+        centred = self.data - self.mean()[None, :]
+        per_coordinate = safe_divide(pairwise_sum(self.weights[:, None] * centred**2), self.count)
+        return jnp.mean(per_coordinate)
+
+
+class AbstractSampleModel(AbstractModel):
+    """A family fitted to its whole weighted sample, from a :mod:`jcollapse.truths` law.
+
+    Subclasses provide ``sample``, ``fit`` (or ``fit_generation``), ``evaluate``,
+    ``is_degenerate``, ``params`` and the :attr:`test_size` of the held-out set every
+    generation is measured on. The hooks' defaults here:
+
+    - ``sample_truth(key, truth, n) = truth.sample(key, n)``;
+    - ``statistics(data, weights)``: the :class:`SampleStatistics` of the sample;
+    - ``initial_params``: zeros shaped like a fit (generation 0 is drawn from the truth,
+      so it is never sampled from);
+    - ``reference(key, truth)``: ``test_size`` points from the truth, drawn once per seed;
+    - ``metrics(params, truth)``: ``evaluate`` with fixed keys, for a fit measured outside
+      a loop (the loop measures each generation with its own key and the seed's test set).
+    """
+
+    truth_is_params = False
+    #: The number of held-out points drawn from the truth per seed.
+    test_size: eqx.AbstractVar[int]
+
+    @abc.abstractmethod
+    def evaluate(self, key: PRNGKeyArray, params: Any, truth: Any, reference: Any) -> dict[str, Array]:
+        """The metrics of a fit against the truth and the test set `reference`."""
+
+    def sample_truth(self, key, truth, n: int):
+        return truth.sample(key, n)
+
+    def statistics(self, data, weights) -> SampleStatistics:
+        return SampleStatistics(data, weights)
+
+    def initial_params(self, key, truth, stats):
+        shapes = jax.eval_shape(self.fit_generation, key, stats, None, truth)
+        return jax.tree.map(lambda leaf: jnp.zeros(leaf.shape, leaf.dtype), shapes)
+
+    def reference(self, key, truth) -> Float[Array, "m dim"]:
+        return truth.sample(key, self.test_size)
+
+    def metrics(self, params, truth) -> dict[str, Array]:
+        key_reference, key_evaluate = jax.random.split(jax.random.key(0))
+        return self.evaluate(key_evaluate, params, truth, self.reference(key_reference, truth))
