@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -202,7 +203,30 @@ class GaussianMixture(AbstractTruth):
         return jax.scipy.special.logsumexp(log_component + jnp.log(self.weights)[None], axis=1)
 
 
-class TwoMoons(AbstractTruth):
+class AbstractNoisyShape(AbstractTruth):
+    """Points on a shape plus ``N(0, noise^2 I)``: ``sample = points(key, n) + noise * Z``."""
+
+    noise: Float[Array, ""]
+    dimension: ClassVar[int]
+
+    def __init__(self, noise: float = 0.0):
+        self.noise = to_device(np.asarray(_check_nonnegative("noise", noise)))
+
+    @property
+    def dim(self) -> int:
+        return self.dimension
+
+    @abc.abstractmethod
+    def points(self, key: PRNGKeyArray, n: int) -> Float[Array, "n dim"]:
+        """``n`` i.i.d. points on the shape, before the noise."""
+
+    def sample(self, key, n: int) -> Float[Array, "n dim"]:
+        key_points, key_noise = jax.random.split(key)
+        noise = jax.random.normal(key_noise, (n, self.dimension), self.noise.dtype)
+        return self.points(key_points, n) + self.noise * noise
+
+
+class TwoMoons(AbstractNoisyShape):
     """scikit-learn's two interleaving half circles, as a law: a moon chosen with probability
     1/2, the angle ``s ~ U(0, pi)``; the upper moon is ``(cos s, sin s)``, the lower
     ``(1 - cos s, 1/2 - sin s)``; plus ``N(0, noise^2 I)``.
@@ -215,25 +239,18 @@ class TwoMoons(AbstractTruth):
     ```
     """
 
-    noise: Float[Array, ""]
+    dimension: ClassVar[int] = 2
 
-    def __init__(self, noise: float = 0.0):
-        self.noise = to_device(np.asarray(_check_nonnegative("noise", noise)))
-
-    @property
-    def dim(self) -> int:
-        return 2
-
-    def sample(self, key, n: int) -> Float[Array, "n 2"]:
-        key_moon, key_angle, key_noise = jax.random.split(key, 3)
+    def points(self, key, n: int) -> Float[Array, "n 2"]:
+        key_moon, key_angle = jax.random.split(key)
         lower = jax.random.bernoulli(key_moon, 0.5, (n,))
         s = jnp.pi * jax.random.uniform(key_angle, (n,), dtype=self.noise.dtype)
         x = jnp.where(lower, 1 - jnp.cos(s), jnp.cos(s))
         y = jnp.where(lower, 0.5 - jnp.sin(s), jnp.sin(s))
-        return jnp.stack([x, y], axis=1) + self.noise * jax.random.normal(key_noise, (n, 2), self.noise.dtype)
+        return jnp.stack([x, y], axis=1)
 
 
-class Circles(AbstractTruth):
+class Circles(AbstractNoisyShape):
     """scikit-learn's concentric circles, as a law: the outer circle (radius 1) or the inner
     (radius ``factor``) with probability 1/2, the angle ``U(0, 2 pi)``, plus ``N(0, noise^2 I)``.
 
@@ -245,29 +262,24 @@ class Circles(AbstractTruth):
     ```
     """
 
-    noise: Float[Array, ""]
     factor: Float[Array, ""]
+    dimension: ClassVar[int] = 2
 
     def __init__(self, noise: float = 0.0, factor: float = 0.8):
         factor = float(as_finite_array("factor", factor, ()))
         if not 0 < factor < 1:
             raise ValueError(f"factor must be in (0, 1); got {factor!r}")
-        self.noise = to_device(np.asarray(_check_nonnegative("noise", noise)))
+        super().__init__(noise)
         self.factor = to_device(np.asarray(factor))
 
-    @property
-    def dim(self) -> int:
-        return 2
-
-    def sample(self, key, n: int) -> Float[Array, "n 2"]:
-        key_circle, key_angle, key_noise = jax.random.split(key, 3)
+    def points(self, key, n: int) -> Float[Array, "n 2"]:
+        key_circle, key_angle = jax.random.split(key)
         radius = jnp.where(jax.random.bernoulli(key_circle, 0.5, (n,)), self.factor, 1.0)
         s = 2 * jnp.pi * jax.random.uniform(key_angle, (n,), dtype=self.noise.dtype)
-        points = radius[:, None] * jnp.stack([jnp.cos(s), jnp.sin(s)], axis=1)
-        return points + self.noise * jax.random.normal(key_noise, (n, 2), self.noise.dtype)
+        return radius[:, None] * jnp.stack([jnp.cos(s), jnp.sin(s)], axis=1)
 
 
-class SwissRoll(AbstractTruth):
+class SwissRoll(AbstractNoisyShape):
     """scikit-learn's swiss roll (3-D): ``s = 3 pi / 2 (1 + 2u)``, ``u ~ U(0, 1)``, the point
     ``(s cos s, 21 v, s sin s)`` with ``v ~ U(0, 1)``, plus ``N(0, noise^2 I)``.
 
@@ -279,21 +291,13 @@ class SwissRoll(AbstractTruth):
     ```
     """
 
-    noise: Float[Array, ""]
+    dimension: ClassVar[int] = 3
 
-    def __init__(self, noise: float = 0.0):
-        self.noise = to_device(np.asarray(_check_nonnegative("noise", noise)))
-
-    @property
-    def dim(self) -> int:
-        return 3
-
-    def sample(self, key, n: int) -> Float[Array, "n 3"]:
-        key_roll, key_height, key_noise = jax.random.split(key, 3)
+    def points(self, key, n: int) -> Float[Array, "n 3"]:
+        key_roll, key_height = jax.random.split(key)
         s = 1.5 * jnp.pi * (1 + 2 * jax.random.uniform(key_roll, (n,), dtype=self.noise.dtype))
         height = 21 * jax.random.uniform(key_height, (n,), dtype=self.noise.dtype)
-        points = jnp.stack([s * jnp.cos(s), height, s * jnp.sin(s)], axis=1)
-        return points + self.noise * jax.random.normal(key_noise, (n, 3), self.noise.dtype)
+        return jnp.stack([s * jnp.cos(s), height, s * jnp.sin(s)], axis=1)
 
 
 #: Every truth by the name a configuration file gives it (``[truth] law = "..."``).
