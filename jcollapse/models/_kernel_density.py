@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from ..distances import mmd2, squared_distances
+from ..distances import mmd2, sliced_w2, squared_distances
 from ..internal.reduce import pairwise_sum
 from ..internal.samplers import weighted_indices
 from ..internal.validation import as_finite_array, check_count, to_device
@@ -80,11 +80,13 @@ class KernelDensity(AbstractSampleModel):
     - ``data_variance``: ``sigma_hat^2`` of the fit's points (the ``S^2`` of the closed forms);
     - ``bandwidth``: ``h``;
     - ``mmd2``: :func:`jcollapse.distances.mmd2` between ``test_size`` points drawn from the
-      fit and the test set.
+      fit and the test set;
+    - ``sliced_w2``: :func:`jcollapse.distances.sliced_w2` between the same two samples
+      (64 random directions).
 
     ```python
     >>> import jax, jcollapse as jc
-    >>> model = jc.models.KernelDensity(dim=2, bandwidth=0.5)
+    >>> model = jc.models.KernelDensity(dim=2, bandwidth=0.5, test_size=50)
     >>> loop = jc.Loop(model, generations=3, real_fraction=0.0, sample_size=50)
     >>> run = jc.simulate(loop, jc.truths.TwoMoons(noise=0.1), key=jax.random.key(0), seeds=2)
     >>> run.metrics["nll"].shape
@@ -99,7 +101,7 @@ class KernelDensity(AbstractSampleModel):
     test_size: int = eqx.field(static=True)
     mmd_bandwidth: float
 
-    metric_names: ClassVar[tuple[str, ...]] = ("nll", "data_variance", "bandwidth", "mmd2")
+    metric_names: ClassVar[tuple[str, ...]] = ("nll", "data_variance", "bandwidth", "mmd2", "sliced_w2")
 
     def __init__(self, dim: int, bandwidth: Union[float, str] = 0.5, test_size: int = 500, mmd_bandwidth: float = 1.0):
         self.dim = check_count("dim", dim, 1)
@@ -195,12 +197,14 @@ class KernelDensity(AbstractSampleModel):
 
     def evaluate(self, key, params: KernelDensityParams, truth, reference) -> dict[str, Array]:
         stored = SampleStatistics(params.points, params.weights)
-        generated = self.sample(key, params, reference.shape[0])
+        key_sample, key_directions = jax.random.split(key)
+        generated = self.sample(key_sample, params, reference.shape[0])
         return {
             "nll": -pairwise_sum(self.log_density(params, reference)) / reference.shape[0],
             "data_variance": stored.variance(),
             "bandwidth": params.bandwidth,
             "mmd2": mmd2(generated, reference, self.mmd_bandwidth),
+            "sliced_w2": sliced_w2(key_directions, generated, reference),
         }
 
     def is_degenerate(self, params: KernelDensityParams) -> Bool[Array, ""]:
