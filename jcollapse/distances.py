@@ -8,6 +8,8 @@ learned families call them on a few hundred points per generation.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
@@ -182,19 +184,31 @@ def tail_mass(points: Float[Array, "n dim"], centre: Float[Array, " dim"], radiu
 
     ```
     """
-    far = pairwise_sum(jnp.moveaxis((points - centre[None, :]) ** 2, -1, 0)) > radius**2
+    far = squared_distances(points, centre[None, :])[:, 0] > radius**2
     return jnp.mean(far.astype(points.dtype))
+
+
+def gaussian_log_density(x: Float[Array, "... dim"], mean: Float[Array, "... dim"],
+                         cov: Float[Array, "... dim dim"]) -> Float[Array, "..."]:
+    """``log N(x; mean, cov)``, broadcast over the leading axes of the three (of equal rank),
+    through a Cholesky factor of each covariance (which must be non-singular).
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> round(float(gaussian_log_density(jnp.zeros(1), jnp.zeros(1), jnp.ones((1, 1)))), 4)  # -log(2 pi) / 2
+    -0.9189
+
+    ```
+    """
+    chol = jnp.linalg.cholesky(cov)
+    solved = jax.scipy.linalg.solve_triangular(chol, (x - mean)[..., None], lower=True)[..., 0]
+    log_det = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    return -0.5 * (jnp.sum(solved**2, axis=-1) + log_det + x.shape[-1] * math.log(2 * math.pi))
 
 
 def _gaussian_overlaps(means_a, covs_a, means_b, covs_b) -> Float[Array, "K L"]:
     """``N(a_i; b_j, A_i + B_j)`` for every pair: the integral of the product of two Gaussians."""
-    covs = covs_a[:, None] + covs_b[None, :]
-    chol = jnp.linalg.cholesky(covs)
-    difference = means_a[:, None, :] - means_b[None, :, :]
-    solved = jax.scipy.linalg.solve_triangular(chol, difference[..., None], lower=True)[..., 0]
-    log_det = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
-    dim = means_a.shape[1]
-    return jnp.exp(-0.5 * (jnp.sum(solved**2, axis=-1) + log_det + dim * jnp.log(2 * jnp.pi)))
+    return jnp.exp(gaussian_log_density(means_a[:, None], means_b[None], covs_a[:, None] + covs_b[None]))
 
 
 def mixture_l2(weights_p, means_p, covs_p, weights_q, means_q, covs_q) -> Float[Array, ""]:

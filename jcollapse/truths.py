@@ -18,7 +18,6 @@ parts, these draw both at random, so ``n`` points are i.i.d.
 from __future__ import annotations
 
 import abc
-import math
 from typing import ClassVar
 
 import equinox as eqx
@@ -27,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .distances import gaussian_log_density
 from .internal.validation import as_finite_array, check_count, psd_factor, to_device
 
 
@@ -195,11 +195,7 @@ class GaussianMixture(AbstractTruth):
 
         ```
         """
-        chol = jnp.linalg.cholesky(self.covs)
-        centred = x[:, None, :] - self.means[None]
-        solved = jax.scipy.linalg.solve_triangular(chol[None], centred[..., None], lower=True)[..., 0]
-        log_det = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
-        log_component = -0.5 * (jnp.sum(solved**2, axis=-1) + log_det[None, :] + self.dim * math.log(2 * math.pi))
+        log_component = gaussian_log_density(x[:, None, :], self.means[None], self.covs[None])
         return jax.scipy.special.logsumexp(log_component + jnp.log(self.weights)[None], axis=1)
 
 
