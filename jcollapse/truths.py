@@ -27,7 +27,7 @@ import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .distances import gaussian_log_density
-from .internal.validation import as_finite_array, check_count, psd_factor, to_device
+from .internal.validation import as_finite_array, check_count, check_number, psd_factor, to_device
 
 
 class AbstractTruth(eqx.Module):
@@ -41,13 +41,6 @@ class AbstractTruth(eqx.Module):
     @abc.abstractmethod
     def sample(self, key: PRNGKeyArray, n: int) -> Float[Array, "n dim"]:
         """``n`` i.i.d. points."""
-
-
-def _check_nonnegative(name: str, value) -> float:
-    number = float(as_finite_array(name, value, ()))
-    if number < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return number
 
 
 class GaussianMixture(AbstractTruth):
@@ -124,7 +117,7 @@ class GaussianMixture(AbstractTruth):
         ```
         """
         num_modes = check_count("num_modes", num_modes, 1)
-        radius, std = _check_nonnegative("radius", radius), _check_nonnegative("std", std)
+        radius, std = check_number("radius", radius), check_number("std", std)
         angles = 2 * np.pi * np.arange(num_modes) / num_modes
         means = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
         return cls.isotropic(means, std)
@@ -141,7 +134,7 @@ class GaussianMixture(AbstractTruth):
         ```
         """
         side = check_count("side", side, 1)
-        spacing, std = _check_nonnegative("spacing", spacing), _check_nonnegative("std", std)
+        spacing, std = check_number("spacing", spacing), check_number("std", std)
         axis = spacing * (np.arange(side) - (side - 1) / 2)
         means = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
         return cls.isotropic(means, std)
@@ -160,7 +153,7 @@ class GaussianMixture(AbstractTruth):
         if means.ndim != 2:
             raise ValueError(f"means must have shape [K, dim]; got shape {means.shape}")
         k, dim = means.shape
-        std = _check_nonnegative("std", std)
+        std = check_number("std", std)
         return cls(weights=np.full(k, 1 / k), means=means, covs=np.broadcast_to(std**2 * np.eye(dim), (k, dim, dim)))
 
     def covariance(self) -> np.ndarray:
@@ -206,7 +199,7 @@ class AbstractNoisyShape(AbstractTruth):
     dimension: ClassVar[int]
 
     def __init__(self, noise: float = 0.0):
-        self.noise = to_device(np.asarray(_check_nonnegative("noise", noise)))
+        self.noise = to_device(np.asarray(check_number("noise", noise)))
 
     @property
     def dim(self) -> int:

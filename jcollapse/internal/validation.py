@@ -148,3 +148,23 @@ def check_fraction(name: str, value) -> float:
     if isinstance(value, bool) or np.ndim(value) != 0 or not (0.0 <= number <= 1.0):
         raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
     return number
+
+
+def check_number(name: str, value, *, positive: bool = False) -> float:
+    """``value`` as a float after checking it is a finite number ``>= 0`` (``> 0`` when
+    ``positive``).
+
+    ```python
+    >>> check_number("noise", 0.0)
+    0.0
+    >>> check_number("bandwidth", 0.0, positive=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: bandwidth must be a finite number > 0; got 0.0
+
+    ```
+    """
+    number = float(as_finite_array(name, value, ()))
+    if number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be a finite number {'>' if positive else '>='} 0; got {value!r}")
+    return number

@@ -14,7 +14,7 @@ from jaxtyping import Array, Bool, Float
 from ..distances import mmd2, sliced_w2, squared_distances
 from ..internal.reduce import pairwise_sum
 from ..internal.samplers import weighted_indices
-from ..internal.validation import as_finite_array, check_count, to_device
+from ..internal.validation import as_finite_array, check_count, check_number, to_device
 from ._registry import register_family
 from ._samples import AbstractSampleModel, SampleStatistics
 
@@ -110,9 +110,9 @@ class KernelDensity(AbstractSampleModel):
                 raise ValueError(f"bandwidth must be a number > 0 or one of {RULES}; got {bandwidth!r}")
             self.rule, self.h = bandwidth, 1.0
         else:
-            self.rule, self.h = "fixed", _positive("bandwidth", bandwidth)
+            self.rule, self.h = "fixed", check_number("bandwidth", bandwidth, positive=True)
         self.test_size = check_count("test_size", test_size, 2)
-        self.mmd_bandwidth = _positive("mmd_bandwidth", mmd_bandwidth)
+        self.mmd_bandwidth = check_number("mmd_bandwidth", mmd_bandwidth, positive=True)
 
     @property
     def bandwidth(self) -> Union[float, str]:
@@ -141,7 +141,7 @@ class KernelDensity(AbstractSampleModel):
         weights = np.ones(len(points)) if weights is None else as_finite_array("weights", weights, (len(points),))
         if np.any(weights < 0) or not np.any(weights > 0):
             raise ValueError(f"weights must be >= 0 and not all zero; got {weights.tolist()}")
-        h = np.asarray(_positive("bandwidth", bandwidth))
+        h = np.asarray(check_number("bandwidth", bandwidth, positive=True))
         return KernelDensityParams(*map(to_device, (points, weights, h)))
 
     @property
@@ -209,10 +209,3 @@ class KernelDensity(AbstractSampleModel):
 
     def is_degenerate(self, params: KernelDensityParams) -> Bool[Array, ""]:
         return ~(params.bandwidth > 0)
-
-
-def _positive(name: str, value) -> float:
-    number = float(as_finite_array(name, value, ()))
-    if not number > 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-    return number
