@@ -158,8 +158,8 @@ def initial_carry(plan: Plan, truth, seed_key: PRNGKeyArray) -> tuple[Any, Any]:
     pool = make_pool(plan.pool, plan.model, plan.generations)
     template = _template_batch(plan, truth)
     state = pool.init(template)
-    one = jnp.ones((), template.weights.dtype if isinstance(template, RawBatch) else jnp.zeros(()).dtype)
-    stats = jax.eval_shape(lambda s, b, k: pool.update(s, b, one, plan.slots, k)[1], state, template, seed_key)
+    # The shapes of what every generation's fit sees (traced, not run).
+    stats = jax.eval_shape(lambda s, b, k: pool.update(s, b, jnp.ones(()), plan.slots, k)[1], state, template, seed_key)
     return plan.model.initial_params(jax.random.fold_in(seed_key, INITIAL_STREAM), truth, stats), state
 
 

@@ -133,8 +133,8 @@ def _raw_lane_bytes(plan: Plan, truth_shapes, settings_shapes) -> int:
     keeps_all = plan.pool == "accumulate-subsample" or (plan.pool == "accumulate" and isinstance(
         plan.model, AbstractSampleModel))
     buffer = batch * (plan.generations + 1) if keeps_all else 0
-    if isinstance(plan.model, AbstractSampleModel):
-        buffer += buffer or batch
+    fit = (buffer or batch) if isinstance(plan.model, AbstractSampleModel) else 0
+    buffer += fit
     dim = max(leaf.shape[-1] if leaf.ndim > 1 else 1 for leaf in jax.tree.leaves(data))
     return 8 * batch * dim + 2 * buffer
 
