@@ -26,8 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .distances import gaussian_log_density
-from .internal.validation import as_finite_array, check_count, check_number, psd_factor, to_device
+from .distances import gaussian_log_density, mixture_l2, mode_coverage
+from .internal.validation import as_finite_array, check_count, check_number, mixture_arrays, to_device
 
 
 class AbstractTruth(eqx.Module):
@@ -41,6 +41,16 @@ class AbstractTruth(eqx.Module):
     @abc.abstractmethod
     def sample(self, key: PRNGKeyArray, n: int) -> Float[Array, "n dim"]:
         """``n`` i.i.d. points."""
+
+    def sample_metrics(self, generated: Float[Array, "n dim"]) -> dict[str, Array]:
+        """Metrics of points drawn from a fit that only this law defines (a mixture's modes);
+        none by default. The learned families add them to every generation's metrics."""
+        return {}
+
+
+#: A mode counts as covered when it holds at least this share of its fair share ``1/K`` of
+#: the points (nearest-mode assignment): ``mode_coverage`` with ``min_share = 0.25 / K``.
+COVERED_SHARE = 0.25
 
 
 class GaussianMixture(AbstractTruth):
@@ -72,17 +82,8 @@ class GaussianMixture(AbstractTruth):
     factors: Float[Array, "K dim dim"]
 
     def __init__(self, weights, means, covs):
-        means = np.asarray(means, dtype=np.float64)
-        if means.ndim != 2:
-            raise ValueError(f"means must have shape [K, dim]; got shape {means.shape}")
-        k, dim = means.shape
-        weights = as_finite_array("weights", weights, (k,))
-        if np.any(weights < 0) or abs(weights.sum() - 1) > 1e-6:
-            raise ValueError(f"weights must be >= 0 and sum to 1; got {weights.tolist()}")
-        means = as_finite_array("means", means, (k, dim))
-        covs = as_finite_array("covs", covs, (k, dim, dim))
-        factors = np.stack([psd_factor(f"covs[{i}]", c) for i, c in enumerate(covs)])
-        self.weights, self.means, self.covs, self.factors = map(to_device, (weights, means, covs, factors))
+        arrays = mixture_arrays(weights, means, covs)
+        self.weights, self.means, self.covs, self.factors = map(to_device, arrays)
 
     @property
     def dim(self) -> int:
@@ -190,6 +191,35 @@ class GaussianMixture(AbstractTruth):
         """
         log_component = gaussian_log_density(x[:, None, :], self.means[None], self.covs[None])
         return jax.scipy.special.logsumexp(log_component + jnp.log(self.weights)[None], axis=1)
+
+    def l2_distance(self, weights, means, covs) -> Float[Array, ""]:
+        """``int (p - q)^2`` between this law ``p`` and the mixture ``q`` of `weights`, `means`,
+        `covs` (:func:`jcollapse.distances.mixture_l2`; every covariance non-singular).
+
+        ```python
+        >>> truth = GaussianMixture.gaussian(mean=[0.0], cov=[[1.0]])
+        >>> float(truth.l2_distance(truth.weights, truth.means, truth.covs))
+        0.0
+
+        ```
+        """
+        return mixture_l2(self.weights, self.means, self.covs, weights, means, covs)
+
+    def sample_metrics(self, generated: Float[Array, "n dim"]) -> dict[str, Array]:
+        """With two modes or more, ``mode_coverage``: the share of modes holding at least
+        :data:`COVERED_SHARE` ``/ K`` of the generated points (:func:`jcollapse.distances.mode_coverage`).
+
+        ```python
+        >>> import jax
+        >>> truth = GaussianMixture.ring(4, radius=2.0, std=0.05)
+        >>> float(truth.sample_metrics(truth.sample(jax.random.key(0), 400))["mode_coverage"])
+        1.0
+
+        ```
+        """
+        if self.num_components < 2:
+            return {}
+        return {"mode_coverage": mode_coverage(generated, self.means, COVERED_SHARE / self.num_components)}
 
 
 class AbstractNoisyShape(AbstractTruth):

@@ -168,3 +168,36 @@ def check_number(name: str, value, *, positive: bool = False) -> float:
     if number < 0 or (positive and number == 0):
         raise ValueError(f"{name} must be a finite number {'>' if positive else '>='} 0; got {value!r}")
     return number
+
+
+def mixture_arrays(weights, means, covs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A Gaussian mixture's fields checked: ``weights [K]`` non-negative and summing to 1
+    (within ``1e-6``), ``means [K, dim]``, ``covs [K, dim, dim]`` each symmetric PSD.
+
+    **Returns:**
+
+    ``(weights, means, covs, factors)`` as float64 host arrays, ``factors[k]`` a square root
+    of ``covs[k]`` (:func:`psd_factor`).
+
+    **Raises:**
+
+    `ValueError` naming the field for a wrong shape, a non-finite entry, negative weights or
+    weights that do not sum to 1, or a covariance that is not PSD.
+
+    ```python
+    >>> [a.shape for a in mixture_arrays([1.0], [[0.0, 0.0]], [np.eye(2)])]
+    [(1,), (1, 2), (1, 2, 2), (1, 2, 2)]
+
+    ```
+    """
+    means = np.asarray(means, dtype=np.float64)
+    if means.ndim != 2:
+        raise ValueError(f"means must have shape [K, dim]; got shape {means.shape}")
+    k, dim = means.shape
+    weights = as_finite_array("weights", weights, (k,))
+    if np.any(weights < 0) or abs(weights.sum() - 1) > 1e-6:
+        raise ValueError(f"weights must be >= 0 and sum to 1; got {weights.tolist()}")
+    means = as_finite_array("means", means, (k, dim))
+    covs = as_finite_array("covs", covs, (k, dim, dim))
+    factors = np.stack([psd_factor(f"covs[{i}]", c) for i, c in enumerate(covs)])
+    return weights, means, covs, factors

@@ -11,12 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from ..distances import mmd2, sliced_w2, squared_distances
+from ..distances import squared_distances
 from ..internal.reduce import pairwise_sum
 from ..internal.samplers import weighted_indices
 from ..internal.validation import as_finite_array, check_count, check_number, to_device
 from ._registry import register_family
-from ._samples import AbstractSampleModel, SampleStatistics
+from ._samples import SAMPLE_METRICS, AbstractSampleModel, SampleStatistics
 
 #: Bandwidth rules: the pool's standard deviation times a factor of its size ``N`` and ``dim``.
 RULES = ("scott", "silverman")
@@ -79,10 +79,9 @@ class KernelDensity(AbstractSampleModel):
     - ``nll``: the mean negative log-likelihood of the seed's test set under the fit (exact);
     - ``data_variance``: ``sigma_hat^2`` of the fit's points (the ``S^2`` of the closed forms);
     - ``bandwidth``: ``h``;
-    - ``mmd2``: :func:`jcollapse.distances.mmd2` between ``test_size`` points drawn from the
-      fit and the test set;
-    - ``sliced_w2``: :func:`jcollapse.distances.sliced_w2` between the same two samples
-      (64 random directions).
+    - ``mmd2``, ``sliced_w2``, ``precision``, ``recall``, ``tail_mass``: ``test_size`` points
+      drawn from the fit against the test set, and the truth's own metrics
+      (:meth:`~jcollapse.models.AbstractSampleModel.compare`).
 
     ```python
     >>> import jax, jcollapse as jc
@@ -101,7 +100,7 @@ class KernelDensity(AbstractSampleModel):
     test_size: int = eqx.field(static=True)
     mmd_bandwidth: float
 
-    metric_names: ClassVar[tuple[str, ...]] = ("nll", "data_variance", "bandwidth", "mmd2", "sliced_w2")
+    metric_names: ClassVar[tuple[str, ...]] = ("nll", "data_variance", "bandwidth", *SAMPLE_METRICS)
 
     def __init__(self, dim: int, bandwidth: Union[float, str] = 0.5, test_size: int = 500, mmd_bandwidth: float = 1.0):
         self.dim = check_count("dim", dim, 1)
@@ -197,15 +196,13 @@ class KernelDensity(AbstractSampleModel):
 
     def evaluate(self, key, params: KernelDensityParams, truth, reference) -> dict[str, Array]:
         stored = SampleStatistics(params.points, params.weights)
-        key_sample, key_directions = jax.random.split(key)
+        key_sample, key_compare = jax.random.split(key)
         generated = self.sample(key_sample, params, reference.shape[0])
         return {
             "nll": -pairwise_sum(self.log_density(params, reference)) / reference.shape[0],
             "data_variance": stored.variance(),
             "bandwidth": params.bandwidth,
-            "mmd2": mmd2(generated, reference, self.mmd_bandwidth),
-            "sliced_w2": sliced_w2(key_directions, generated, reference),
-        }
+        } | self.compare(key_compare, generated, reference, truth)
 
     def is_degenerate(self, params: KernelDensityParams) -> Bool[Array, ""]:
         return ~(params.bandwidth > 0)
