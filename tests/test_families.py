@@ -27,6 +27,8 @@ EXAMPLES = {
     "Categorical": ({"num_categories": 3}, {"probs": [0.2, 0.3, 0.5]}),
     "Gaussian": ({"dim": 1}, {"mean": [0.0], "cov": [[1.0]]}),
     "GaussianMean": ({"dim": 1}, {"mean": [0.0], "cov": [[1.0]]}),
+    "GaussianMixture": ({"num_components": 2, "dim": 2, "em_steps": 10, "test_size": 16},
+                        {"law": "ring", "num_modes": 4, "radius": 2.0}),
     "KernelDensity": ({"dim": 2, "bandwidth": 0.3, "test_size": 16}, {"law": "TwoMoons", "noise": 0.1}),
     "LinearRegression": ({"dim": 2, "noise": 0.5}, {"weights": [1.0, 0.0], "cov": [[1.0, 0.0], [0.0, 1.0]]}),
     "MarkovChain": ({"num_states": 2, "sequence_length": 3},

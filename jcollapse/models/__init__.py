@@ -6,6 +6,7 @@ from ._categorical import Categorical, CategoricalParams
 from ._counts import CountStatistics
 from ._exponential import Bernoulli, BernoulliParams, Poisson, PoissonParams
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
+from ._gaussian_mixture import EMPTY_SHARE, GaussianMixture, GaussianMixtureParams, component_log_densities
 from ._kernel_density import KernelDensity, KernelDensityParams, bandwidth_rule_factor
 from ._markov import MarkovChain, MarkovChainParams, stationary
 from ._moments import MomentStatistics
@@ -14,6 +15,7 @@ from ._regression import LinearRegression, RegressionParams, RegressionStatistic
 from ._samples import AbstractSampleModel, SampleStatistics
 
 __all__ = [
+    "EMPTY_SHARE",
     "AbstractModel",
     "AbstractExactModel",
     "AbstractMeanFamily",
@@ -26,6 +28,8 @@ __all__ = [
     "CountStatistics",
     "Gaussian",
     "GaussianMean",
+    "GaussianMixture",
+    "GaussianMixtureParams",
     "GaussianParams",
     "KernelDensity",
     "KernelDensityParams",
@@ -39,6 +43,7 @@ __all__ = [
     "RegressionStatistics",
     "SampleStatistics",
     "bandwidth_rule_factor",
+    "component_log_densities",
     "excess_risks",
     "families",
     "family",

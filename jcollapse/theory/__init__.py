@@ -17,7 +17,7 @@ from ._exponential import (
     random_walk_error,
 )
 from ._gaussian import gaussian_expected_log_variance, gaussian_moments, split_real_fraction
-from ._kernel_density import kde_variance, kde_variance_moments
+from ._kernel_density import kde_variance, kde_variance_moments, mixture_variance
 from ._markov import expected_visits, markov_row_heuristic
 from ._mean_accumulate import accumulate_mean_moments, amin_asymptote, amin_theorem_1, optimal_pool_weights
 from ._registry import Entry, available, expected, register
@@ -48,6 +48,7 @@ __all__ = [
     "gaussian_moments",
     "kde_variance",
     "kde_variance_moments",
+    "mixture_variance",
     "markov_row_heuristic",
     "optimal_pool_weights",
     "ols_chain_error",

@@ -1,4 +1,5 @@
-r"""Closed forms for the kernel density estimate fitted to its own samples (our own derivation).
+r"""Closed forms for the kernel density estimate and the EM Gaussian mixture fitted to their own
+samples (our own derivation).
 
 Notation: generation ``t`` adds ``n_t`` points; the fit of generation ``t`` is the KDE of its
 pool, ``N_t`` points with equal weights (``N_t = n_t`` for ``pool="replace"``,
@@ -36,6 +37,23 @@ For fixed ``n`` and ``N_t = (t + 1) n`` the increment is
 Every right-hand side is linear in ``V_t`` (``h_t^2`` is either constant or ``c_t^2 V_t``),
 so the expectations satisfy the same recursions, started from ``E V_0 = (1 - 1/n_0)
 sigma^2``, ``sigma^2`` the truth's covariance trace over ``dim``.
+
+**The Gaussian mixture fitted by EM.** Every M-step preserves the pool's first two moments:
+with responsibilities ``r_ik`` summing to 1 over ``k``, weights ``w_i`` and ``N = sum_i w_i``,
+``N_k = sum_i w_i r_ik``, ``pi_k = N_k / N``, ``mu_k = sum_i w_i r_ik x_i / N_k`` and
+``Sigma_k = sum_i w_i r_ik (x_i - mu_k)(x_i - mu_k)^T / N_k + rho I`` (``rho = reg_covar``),
+
+    sum_k pi_k mu_k = sum_i w_i x_i / N = M,
+    sum_k pi_k (Sigma_k + mu_k mu_k^T) = sum_i w_i x_i x_i^T / N + rho I,
+
+so the fitted mixture has the pool's mean and the pool's ``1/N`` covariance plus ``rho I``,
+whatever the responsibilities, the number of steps or the initialisation (the diagonal
+variant keeps the diagonal, which is all ``V`` sees). A draw from it therefore has mean
+``M_t`` and per-coordinate variance ``V_t + rho``, exactly as a kernel draw with
+``h^2 = rho``, and the recursions above hold with ``h_t^2 = rho``. The mixture's ``variance``
+metric is its covariance trace over ``dim``, ``V_t + rho``. (scikit-learn's guard adds
+``10 eps`` to every ``N_k``, which moves these moments by a relative ``10 eps / N_k``, about
+``1e-9`` for ``N_k`` of 1,000 points: below float32's resolution.)
 """
 
 from __future__ import annotations
@@ -43,14 +61,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..loop import Loop
-from ..models import KernelDensity, bandwidth_rule_factor
+from ..models import GaussianMixture, KernelDensity, bandwidth_rule_factor
 from ._registry import register
 
 
-def _truth_variance(model: KernelDensity, truth) -> float:
+def _truth_variance(model, truth) -> float:
     covariance = getattr(truth, "covariance", None)
     if covariance is None:
-        raise ValueError("the KDE's closed forms need a jc.truths.GaussianMixture truth (its covariance is "
+        raise ValueError("these closed forms need a jc.truths.GaussianMixture truth (its covariance is "
                          f"known); got {type(truth).__name__}")
     cov = np.asarray(covariance(), np.float64)
     if cov.shape != (model.dim, model.dim):
@@ -91,24 +109,33 @@ def kde_variance_moments(loop: Loop, truth_variance: float) -> np.ndarray:
     ```
     """
     model = loop.model
+
+    def kernel(v, total):
+        return model.h**2 * (1.0 if model.rule == "fixed" else bandwidth_rule_factor(model.rule, total, model.dim) ** 2 * v)
+
+    return _pooled_variance_moments(loop, truth_variance, kernel)
+
+
+def _pooled_variance_moments(loop: Loop, truth_variance: float, kernel) -> np.ndarray:
+    """The module docstring's recursions for ``E V_t``, the fit of a pool of variance ``V``
+    and total weight ``N`` adding the variance ``kernel(V, N)`` to a draw."""
     if np.any(np.asarray(loop.real_fraction)[1:] > 0):
-        raise ValueError("the KDE's closed forms are for fully synthetic loops: real_fraction must be 0 for t >= 1")
+        raise ValueError("these closed forms are for fully synthetic loops: real_fraction must be 0 for t >= 1")
     if loop.pool not in ("replace", "accumulate"):
-        raise ValueError(f"the KDE's closed forms need pool 'replace' or 'accumulate'; got {loop.pool!r}")
+        raise ValueError(f"these closed forms need pool 'replace' or 'accumulate'; got {loop.pool!r}")
     if loop.pool == "accumulate" and np.any(np.asarray(loop.pool_weights) != 1):
-        raise ValueError("the KDE's accumulate closed form needs unit pool_weights")
+        raise ValueError("the accumulate closed form needs unit pool_weights")
     n = np.asarray(loop.sample_size, np.float64)
     pooled = np.cumsum(n) if loop.pool == "accumulate" else n
     out = np.empty(len(n))
     out[0] = (1 - 1 / n[0]) * truth_variance
     for t in range(len(n) - 1):
         v, total = out[t], pooled[t]
-        factor = 1.0 if model.rule == "fixed" else bandwidth_rule_factor(model.rule, total, model.dim) ** 2 * v
-        kernel = model.h**2 * factor
+        added = kernel(v, total)
         if loop.pool == "replace":
-            out[t + 1] = (1 - 1 / n[t + 1]) * (v + kernel)
+            out[t + 1] = (1 - 1 / n[t + 1]) * (v + added)
         else:
-            out[t + 1] = (total * v + (n[t + 1] - 1 + total / pooled[t + 1]) * (v + kernel)) / pooled[t + 1]
+            out[t + 1] = (total * v + (n[t + 1] - 1 + total / pooled[t + 1]) * (v + added)) / pooled[t + 1]
     return out
 
 
@@ -138,3 +165,36 @@ def kde_variance(loop: Loop, truth) -> dict[str, np.ndarray]:
     ```
     """
     return {"data_variance": kde_variance_moments(loop, _truth_variance(loop.model, truth))}
+
+
+@register(GaussianMixture, pool=("replace", "accumulate"), mixing=("iid", "split"), metrics=("variance",))
+def mixture_variance(loop: Loop, truth) -> dict[str, np.ndarray]:
+    """Expected ``variance`` (covariance trace over ``dim``) of
+    :class:`~jcollapse.models.GaussianMixture` fitted by EM to its own samples (``a_t = 0`` for
+    ``t >= 1``), ``pool="replace"`` or ``"accumulate"`` (unit pool weights): ``E V_t + rho``,
+    ``E V_t`` by the kernel density estimate's recursions with ``h^2 = rho = reg_covar``, since
+    every M-step gives the mixture the pool's mean and covariance plus ``rho I`` (proved in
+    this module's docstring; our derivation).
+
+    **Arguments:**
+
+    - `loop`: the loop.
+    - `truth`: a :class:`jcollapse.truths.GaussianMixture` (its covariance is known).
+
+    **Returns:**
+
+    ``{"variance": [G + 1]}``, float64.
+
+    ```python
+    >>> import jcollapse as jc
+    >>> loop = jc.Loop(jc.models.GaussianMixture(2, 1, reg_covar=0.01), generations=2,
+    ...                real_fraction=0.0, sample_size=10)
+    >>> truth = jc.truths.GaussianMixture.gaussian(mean=[0.0], cov=[[1.0]])
+    >>> mixture_variance(loop, truth)["variance"].round(4)  # 0.9 + 0.01, then 0.9 (0.9 + 0.01) + 0.01, ...
+    array([0.91  , 0.829 , 0.7561])
+
+    ```
+    """
+    rho = loop.model.reg_covar
+    moments = _pooled_variance_moments(loop, _truth_variance(loop.model, truth), lambda v, total: rho)
+    return {"variance": moments + rho}
