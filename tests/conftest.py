@@ -50,12 +50,13 @@ SLOW_FIRST = ("test_notebooks.py", "test_invariance.py", "test_paths.py", "test_
 TIERS = {
     "notebook": ("test_notebooks.py", "test_readme.py"),
     "reproduction": ("test_demo.py", "test_xu.py", "test_amin.py", "test_han.py", "test_dohmatob.py",
-                     "test_bakshi_chakraborty.py", "test_reproductions.py"),
+                     "test_bakshi_chakraborty.py", "test_reproductions.py", "test_shumailov.py"),
     # Monte-Carlo checks against theory and between paths, and bitwise invariance over
     # many programs: most of their tests compile a loop and run thousands of seeds.
     "slow": ("test_theory_categorical.py", "test_theory_gaussian.py", "test_theory_regression.py", "test_paths.py",
              "test_invariance.py", "test_exponential.py", "test_categorical.py", "test_markov.py",
-             "test_regression.py", "test_probes.py", "test_mean_accumulate.py", "test_kernel_density.py"),
+             "test_regression.py", "test_probes.py", "test_mean_accumulate.py", "test_kernel_density.py",
+             "test_gaussian_mixture.py"),
 }
 
 

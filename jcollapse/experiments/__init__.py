@@ -21,18 +21,20 @@ directory, atomically: the figures, CSV tables, ``checks.csv``, ``summary.md`` a
     pipeline, and replace versus accumulate.
   - ``han`` (:mod:`~jcollapse.experiments.han`): Han et al.'s contraction-conditioned neural
     filters on Gaussian, Poisson and Bernoulli loops with constant n.
+  - ``shumailov`` (:mod:`~jcollapse.experiments.shumailov`): Shumailov et al.'s Gaussian mixture
+    refitted by EM to its own samples, and the 1-D Gaussian.
   - ``xu`` (:mod:`~jcollapse.experiments.xu`): Xu, He & Cheng's collapse dichotomy (sum 1/n_t
     infinite or not) for Gaussian, Poisson and Bernoulli.
 
 ```python
 >>> from jcollapse import experiments
 >>> sorted(experiments.REPRODUCTIONS), experiments.DEMO.name
-(['amin', 'bakshi-chakraborty', 'dohmatob', 'han', 'xu'], 'demo')
+(['amin', 'bakshi-chakraborty', 'dohmatob', 'han', 'shumailov', 'xu'], 'demo')
 
 ```
 """
 
-from . import amin, bakshi_chakraborty, demo, dohmatob, han, xu
+from . import amin, bakshi_chakraborty, demo, dohmatob, han, shumailov, xu
 from ._driver import Report, run, run_all, verdict, write
 from ._protocol import Check, Progress, Reproduction, Result, worst_z
 from ._series import (
@@ -52,7 +54,8 @@ DEMO = demo.Demo()
 #: Paper reproductions by command name: ``jcollapse reproduce NAME``.
 REPRODUCTIONS = {
     reproduction.name: reproduction
-    for reproduction in (amin.Amin(), bakshi_chakraborty.BakshiChakraborty(), dohmatob.Dohmatob(), han.Han(), xu.Xu())
+    for reproduction in (amin.Amin(), bakshi_chakraborty.BakshiChakraborty(), dohmatob.Dohmatob(), han.Han(),
+                           shumailov.Shumailov(), xu.Xu())
 }
 
 __all__ = [
@@ -77,6 +80,7 @@ __all__ = [
     "run",
     "run_all",
     "series_rows",
+    "shumailov",
     "summarize",
     "verdict",
     "worst_z",

@@ -111,7 +111,9 @@ def kde_variance_moments(loop: Loop, truth_variance: float) -> np.ndarray:
     model = loop.model
 
     def kernel(v, total):
-        return model.h**2 * (1.0 if model.rule == "fixed" else bandwidth_rule_factor(model.rule, total, model.dim) ** 2 * v)
+        if model.rule == "fixed":
+            return model.h**2
+        return model.h**2 * bandwidth_rule_factor(model.rule, total, model.dim) ** 2 * v
 
     return _pooled_variance_moments(loop, truth_variance, kernel)
 
