@@ -17,6 +17,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PIP) install -e '.[bench]'
+	touch $(VENV)/.installed $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -42,7 +46,8 @@ test-fast: lint
 		tests jcollapse --doctest-modules
 
 # Every benchmark (benchmarks/bench.py): out/bench/results.json and results.md, printed too.
-bench: $(VENV)/.installed
+# The bench extra adds the per-seed scikit-learn baselines of the learned generators.
+bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/bench.py --out out/bench
 
 clean:

@@ -34,6 +34,9 @@ timings of the same run. Workloads:
   10^2 ... 10^6 seeds.
 - **Compilation**: compile time of W1's programs, and the number of XLA compilations of
   a sweep over 100 real fractions (``jax.monitoring``).
+- **Learned generators** (:mod:`learned_generators`): the EM mixture and KDE loops, 100 seeds
+  x 100 generations at n = 1,000, against per-seed scikit-learn loops (timed on three seeds
+  and scaled).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from jcollapse.internal.devices import run_sharded
 from jcollapse.simulate import Rollout, default_chunk_size, loop_setting
 
 sys.path.insert(0, str(Path(__file__).parent))
+import learned_generators
 from gaussian_loop import best_of, interleaved_best, interleaved_times, measure
 
 GAUSSIAN = jc.models.Gaussian(dim=1)
@@ -320,7 +324,8 @@ def markdown(results: dict) -> str:
               f"{c['loop_compiles']} time(s) on {c['devices']} device(s) "
               f"(once per device; {c['compile_seconds']:.2f} s) "
               f"and {c['other_compiles']} other program(s) ({c['other_compile_seconds']:.2f} s: its chunk statistics "
-              f"and small host-side operations); first call {c['first_call_seconds']:.2f} s."]
+              f"and small host-side operations); first call {c['first_call_seconds']:.2f} s.", ""]
+    lines += learned_generators.markdown(results["learned_generators"])
     return "\n".join(lines) + "\n"
 
 
@@ -364,6 +369,9 @@ def main() -> None:
     results["sweep"] = sweep_scaling((100, 1000) if q else (100, 10**3, 10**4, 10**5, 10**6), 5 if q else 20)
     stage("compilation")
     results["compilation"] = compilation(5 if q else 100)
+    stage("learned generators against scikit-learn")
+    results["learned_generators"] = learned_generators.measure(
+        *((16, 5, 200, 100, 20, 1) if q else (100, 100, 1000, 500, 20, 3)), repeats)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     table = markdown(results)

@@ -101,7 +101,8 @@ def lane_bytes(loop: Loop, truth) -> int:
     **Returns:**
 
     Bytes: a constant on the exact path; on the raw path, from the size of one
-    generation's samples (and the accumulated buffer of ``"accumulate-subsample"``).
+    generation's samples (and the accumulated buffer of ``"accumulate-subsample"``), plus a
+    learned family's metric matrices (:meth:`~jcollapse.models.AbstractSampleModel.evaluation_bytes`).
 
     ```python
     >>> import jcollapse as jc
@@ -136,7 +137,8 @@ def _raw_lane_bytes(plan: Plan, truth_shapes, settings_shapes) -> int:
     fit = (buffer or batch) if isinstance(plan.model, AbstractSampleModel) else 0
     buffer += fit
     dim = max(leaf.shape[-1] if leaf.ndim > 1 else 1 for leaf in jax.tree.leaves(data))
-    return 8 * batch * dim + 2 * buffer
+    metrics = plan.model.evaluation_bytes(dim) if isinstance(plan.model, AbstractSampleModel) else 0
+    return 8 * batch * dim + 2 * buffer + metrics
 
 
 def chunk_budget(plan: Plan) -> Optional[int]:

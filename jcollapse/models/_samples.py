@@ -17,11 +17,13 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from ..distances import knn_precision_recall, mmd2, sliced_w2, tail_mass
 from ..internal.reduce import pairwise_sum
 from ..internal.special import safe_divide
+from ..internal.validation import float_dtype
 from ._base import AbstractModel, AbstractStatistics
 
 
@@ -166,6 +168,22 @@ class AbstractSampleModel(AbstractModel):
             "tail_mass": tail_mass(whitened, jnp.zeros(reference.shape[1], reference.dtype), TAIL_RADIUS),
         }
         return metrics | truth.sample_metrics(generated)
+
+    def evaluation_bytes(self, dim: int) -> int:
+        """A bound on one lane's working memory for a generation's metrics, which the engine adds
+        to the sample's when it sizes chunks: the pairwise matrices of :meth:`compare` between
+        ``test_size`` points (the k-NN and kernel matrices and the coordinate differences they
+        are summed from), about ``(4 + dim) test_size^2`` floats; 6 MB per lane at
+        ``test_size = 500``, ``dim = 2`` in float32.
+
+        ```python
+        >>> import jcollapse as jc
+        >>> jc.models.KernelDensity(dim=2, test_size=500).evaluation_bytes(2)
+        6000000
+
+        ```
+        """
+        return np.dtype(float_dtype()).itemsize * (4 + dim) * self.test_size**2
 
     def metrics(self, params, truth) -> dict[str, Array]:
         key_reference, key_evaluate = jax.random.split(jax.random.key(0))
