@@ -218,6 +218,22 @@ def gaussian_log_density(x: Float[Array, "... dim"], mean: Float[Array, "... dim
     return -0.5 * (jnp.sum(solved**2, axis=-1) + log_det + x.shape[-1] * math.log(2 * math.pi))
 
 
+def mixture_joint_log_densities(x: Float[Array, "n dim"], weights: Float[Array, " K"], means: Float[Array, "K dim"],
+                                covs: Float[Array, "K dim dim"]) -> Float[Array, "n K"]:
+    """``log weights[k] + log N(x_i; means[k], covs[k])`` for every point and component of a
+    Gaussian mixture: its log-density is their ``logsumexp`` over ``k``, and EM's
+    responsibilities are their softmax.
+
+    ```python
+    >>> import jax.numpy as jnp
+    >>> mixture_joint_log_densities(jnp.zeros((3, 1)), jnp.ones(2) / 2, jnp.zeros((2, 1)), jnp.ones((2, 1, 1))).shape
+    (3, 2)
+
+    ```
+    """
+    return gaussian_log_density(x[:, None, :], means[None], covs[None]) + jnp.log(weights)[None]
+
+
 def _gaussian_overlaps(means_a, covs_a, means_b, covs_b) -> Float[Array, "K L"]:
     """``N(a_i; b_j, A_i + B_j)`` for every pair: the integral of the product of two Gaussians."""
     return jnp.exp(gaussian_log_density(means_a[:, None], means_b[None], covs_a[:, None] + covs_b[None]))

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .distances import gaussian_log_density, mixture_l2, mode_coverage
+from .distances import mixture_joint_log_densities, mixture_l2, mode_coverage
 from .internal.validation import as_finite_array, check_count, check_number, mixture_arrays, to_device
 
 
@@ -189,8 +189,8 @@ class GaussianMixture(AbstractTruth):
 
         ```
         """
-        log_component = gaussian_log_density(x[:, None, :], self.means[None], self.covs[None])
-        return jax.scipy.special.logsumexp(log_component + jnp.log(self.weights)[None], axis=1)
+        joint = mixture_joint_log_densities(x, self.weights, self.means, self.covs)
+        return jax.scipy.special.logsumexp(joint, axis=1)
 
     def l2_distance(self, weights, means, covs) -> Float[Array, ""]:
         """``int (p - q)^2`` between this law ``p`` and the mixture ``q`` of `weights`, `means`,

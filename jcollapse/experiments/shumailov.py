@@ -149,16 +149,16 @@ def light_tailed(generations: np.ndarray, sample_size: int) -> np.ndarray:
 
 
 def _mixture(key, seeds: int, generations: int, reproduction: "Shumailov", bar: Progress) -> list[Series]:
-    kept = kept_generations(generations)
+    kept, truth = kept_generations(generations), mixture_truth()
     out = []
     for i, share in enumerate((0.0, REAL_SHARE)):
         label = "fully synthetic" if share == 0 else f"{share:.0%} real"
         loop = mixture_loop(share, generations, reproduction.sample_size, reproduction.em_steps,
                             reproduction.test_size)
-        run = simulate_loop(loop, mixture_truth(), key=jax.random.fold_in(key, i), seeds=seeds, progress=False)
+        run = simulate_loop(loop, truth, key=jax.random.fold_in(key, i), seeds=seeds, progress=False)
         for metric in MIXTURE_METRICS:
             exact = metric == "variance" and share == 0
-            theory_fields = dict(theory=theory.expected(loop, mixture_truth(), "variance")[kept], theory_kind="exact",
+            theory_fields = dict(theory=theory.expected(loop, truth, "variance")[kept], theory_kind="exact",
                                  closed_form="jc.theory.mixture_variance") if exact else {}
             out.append(_kept_series("mixture", f"{label}, {metric}", run.metrics[metric], run.failed, kept,
                                     metric=metric, **theory_fields))

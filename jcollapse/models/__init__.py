@@ -6,7 +6,7 @@ from ._categorical import Categorical, CategoricalParams
 from ._counts import CountStatistics
 from ._exponential import Bernoulli, BernoulliParams, Poisson, PoissonParams
 from ._gaussian import Gaussian, GaussianMean, GaussianParams
-from ._gaussian_mixture import EMPTY_SHARE, GaussianMixture, GaussianMixtureParams, component_log_densities
+from ._gaussian_mixture import EMPTY_SHARE, GaussianMixture, GaussianMixtureParams
 from ._kernel_density import KernelDensity, KernelDensityParams, bandwidth_rule_factor
 from ._markov import MarkovChain, MarkovChainParams, stationary
 from ._moments import MomentStatistics
@@ -43,7 +43,6 @@ __all__ = [
     "RegressionStatistics",
     "SampleStatistics",
     "bandwidth_rule_factor",
-    "component_log_densities",
     "excess_risks",
     "families",
     "family",

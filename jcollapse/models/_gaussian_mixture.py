@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from ..distances import gaussian_log_density, squared_distances
+from ..distances import mixture_joint_log_densities, squared_distances
 from ..internal.reduce import pairwise_sum
 from ..internal.samplers import weighted_indices
 from ..internal.validation import check_count, check_number, mixture_arrays, to_device
@@ -36,20 +36,6 @@ class GaussianMixtureParams(eqx.Module):
     weights: Float[Array, " K"]
     means: Float[Array, "K dim"]
     covs: Float[Array, "K dim dim"]
-
-
-def component_log_densities(params: GaussianMixtureParams, x: Float[Array, "n dim"]) -> Float[Array, "n K"]:
-    """``log weights[k] + log N(x_i; means[k], covs[k])`` for every point and component.
-
-    ```python
-    >>> import jax.numpy as jnp
-    >>> fit = GaussianMixtureParams(jnp.ones(1), jnp.zeros((1, 1)), jnp.ones((1, 1, 1)))
-    >>> component_log_densities(fit, jnp.zeros((2, 1))).shape
-    (2, 1)
-
-    ```
-    """
-    return gaussian_log_density(x[:, None, :], params.means[None], params.covs[None]) + jnp.log(params.weights)[None]
 
 
 @register_family(theory="jcollapse.theory._kernel_density")
@@ -171,6 +157,21 @@ class GaussianMixture(AbstractSampleModel):
         factors = jnp.linalg.cholesky(params.covs)
         return params.means[component] + jnp.einsum("nij,nj->ni", factors[component], z)
 
+    @staticmethod
+    def joint_log_densities(params: GaussianMixtureParams, x: Float[Array, "n dim"]) -> Float[Array, "n K"]:
+        """``log weights[k] + log N(x_i; means[k], covs[k])`` for every point and component
+        (:func:`jcollapse.distances.mixture_joint_log_densities`).
+
+        ```python
+        >>> import jax.numpy as jnp
+        >>> fit = GaussianMixtureParams(jnp.ones(1), jnp.zeros((1, 1)), jnp.ones((1, 1, 1)))
+        >>> GaussianMixture.joint_log_densities(fit, jnp.zeros((2, 1))).shape
+        (2, 1)
+
+        ```
+        """
+        return mixture_joint_log_densities(x, params.weights, params.means, params.covs)
+
     def log_density(self, params: GaussianMixtureParams, x: Float[Array, "m dim"]) -> Float[Array, " m"]:
         """``log p(x)`` at each row of ``x``, exactly.
 
@@ -183,7 +184,7 @@ class GaussianMixture(AbstractSampleModel):
 
         ```
         """
-        return jax.scipy.special.logsumexp(component_log_densities(params, x), axis=1)
+        return jax.scipy.special.logsumexp(self.joint_log_densities(params, x), axis=1)
 
     def total_covariance(self, params: GaussianMixtureParams) -> Float[Array, "dim dim"]:
         """The mixture's covariance, ``sum_k w_k (C_k + m_k m_k^T) - m m^T`` with
@@ -243,7 +244,7 @@ class GaussianMixture(AbstractSampleModel):
 
         ```
         """
-        joint = component_log_densities(params, stats.data)
+        joint = self.joint_log_densities(params, stats.data)
         log_density = jax.scipy.special.logsumexp(joint, axis=1)
         responsibilities = jnp.exp(joint - log_density[:, None])
         likelihood = pairwise_sum(stats.weights * log_density) / stats.count
